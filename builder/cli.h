@@ -1,0 +1,24 @@
+/* The ocb command line: one file per subcommand, dispatched from one table
+ * (crun's commands[], git's cmd_struct). */
+#ifndef OCB_CLI_H
+#define OCB_CLI_H
+
+#include "oci/error.h"
+
+/* A subcommand returns 0 or -1 with err filled; main prints err once and
+ * exits with ocb_error_exit_code(err). argv[0] is the subcommand name. */
+typedef int (*cli_command_fn)(int argc, char **argv, struct ocb_error *err);
+
+struct cli_command {
+	const char *name;
+	cli_command_fn fn;
+	const char *summary;
+};
+
+int cmd_version(int argc, char **argv, struct ocb_error *err);
+
+/* A usage error (exit code 2) for subcommand cmd. */
+int cli_usage_error(struct ocb_error *err, const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

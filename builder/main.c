@@ -1,0 +1,46 @@
+/* ocb: entry point and subcommand table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "builder/cli.h"
+#include "builder/version.h"
+#include "oci/banned.h"
+
+static const struct cli_command commands[] = {
+	{"version", cmd_version, "print the version"},
+};
+
+static void print_help(FILE *out)
+{
+	fprintf(out, "usage: ocb COMMAND [OPTIONS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nSee 'man ocb' or docs/ for details.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct ocb_error err = OCB_ERROR_INIT;
+	char buf[OCB_ERROR_MSG_MAX + 256];
+
+	if (argc < 2) {
+		print_help(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		print_help(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(argc - 1, argv + 1, &err) < 0 ? 1 : 0;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		if (commands[i].fn(argc - 1, argv + 1, &err) == 0)
+			return 0;
+		fprintf(stderr, "ocb: error: %s\n", ocb_error_format(&err, buf, sizeof(buf)));
+		return ocb_error_exit_code(&err);
+	}
+	fprintf(stderr, "ocb: error: unknown command '%s' (see 'ocb --help')\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,100 @@
+# Shared helpers for tests/integration/*.sh (POSIX sh).  Source it:
+#   . "$OCB_SRC/tests/lib.sh"
+# Every test gets a private $T (temp dir) and $OCB_ROOT; cleanup runs at exit.
+set -eu
+
+: "${OCB_SRC:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${OCB:=$OCB_SRC/ocb}"
+T=$(mktemp -d /tmp/ocb-it.XXXXXX)
+export OCB_ROOT="$T/store"
+export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1700000000}"
+_cleanups=""
+
+at_exit() { _cleanups="$1
+$_cleanups"; }
+_run_cleanups() {
+	rc=$?
+	echo "$_cleanups" | while IFS= read -r c; do [ -n "$c" ] && eval "$c" || true; done
+	rm -rf "$T" 2>/dev/null || true
+	exit $rc
+}
+trap _run_cleanups EXIT INT TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: '$1' != '$2'"; }
+assert_contains() { case "$1" in *"$2"*) ;; *) fail "${3:-missing text}: '$2' not in: $1" ;; esac; }
+# expect_exit CODE cmd...: run cmd, require exit status CODE, keep stderr in $T/stderr
+expect_exit() {
+	want=$1; shift
+	set +e; "$@" >"$T/stdout" 2>"$T/stderr"; got=$?; set -e
+	[ "$got" = "$want" ] || { cat "$T/stderr" >&2; fail "'$*' exited $got, want $want"; }
+}
+
+# A busybox root filesystem tree (Debian's busybox-static) at $1, for ARCH $2
+# (amd64 default; arm64 downloads busybox-static:arm64 once into a cache).
+make_busybox_rootfs() {
+	root=$1; arch=${2:-amd64}
+	mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root"
+	if [ "$arch" = amd64 ]; then
+		cp /bin/busybox "$root/bin/busybox"
+	else
+		cache=/var/cache/ocb-tests; mkdir -p "$cache"
+		if [ ! -x "$cache/busybox-$arch" ]; then
+			(cd "$cache" && rm -rf dl && mkdir dl && cd dl && apt-get download -qq "busybox-static:$arch" &&
+				dpkg-deb -x busybox-static_*.deb x && cp x/bin/busybox "../busybox-$arch")
+		fi
+		cp "$cache/busybox-$arch" "$root/bin/busybox"
+	fi
+	for a in sh ls cat echo id env sleep mkdir rm cp ln wc sed grep head tail true false touch chmod stat find sha256sum; do
+		ln -sf busybox "$root/bin/$a"
+	done
+	echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+	echo "app:x:1000:1000:app:/home/app:/bin/sh" >>"$root/etc/passwd"
+	printf 'root:x:0:\napp:x:1000:\n' >"$root/etc/group"
+	chmod 1777 "$root/tmp"
+}
+
+# Start a private Docker engine (Debian's docker.io); sets DOCKER_HOST.
+start_dockerd() {
+	run="$T/docker"; mkdir -p "$run"
+	dockerd --iptables=false --ip6tables=false --bridge=none \
+		--host "unix://$run/docker.sock" --data-root "$run/data" --exec-root "$run/exec" \
+		--pidfile "$run/docker.pid" >"$run/dockerd.log" 2>&1 &
+	at_exit "kill \$(cat '$run/docker.pid' 2>/dev/null) 2>/dev/null; sleep 1"
+	export DOCKER_HOST="unix://$run/docker.sock"
+	i=0
+	until /usr/bin/docker version >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -lt 60 ] || { cat "$run/dockerd.log" >&2; fail "dockerd did not start"; }
+		sleep 0.5
+	done
+}
+docker() { /usr/bin/docker "$@"; }
+docker_run() { /usr/bin/docker run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1000:1000 "$@"; }
+
+# podman/buildah with the settings this machine needs (cgroupfs, runc, ulimits).
+setup_containers_conf() {
+	export CONTAINERS_CONF="$T/containers.conf"
+	cat >"$CONTAINERS_CONF" <<EOC
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]
+[engine]
+cgroup_manager = "cgroupfs"
+runtime = "runc"
+EOC
+	export CONTAINERS_STORAGE_CONF="$T/storage.conf"
+	cat >"$CONTAINERS_STORAGE_CONF" <<EOC
+[storage]
+driver = "vfs"
+runroot = "$T/containers/run"
+graphroot = "$T/containers/graph"
+EOC
+}
+
+# Register qemu-aarch64 with binfmt_misc (F flag) if it is not.
+setup_binfmt_arm64() {
+	[ -e /proc/sys/fs/binfmt_misc/register ] ||
+		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+	[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] ||
+		cat /usr/lib/binfmt.d/qemu-aarch64.conf >/proc/sys/fs/binfmt_misc/register
+}
