@@ -48,7 +48,7 @@ struct oci_blob_writer;
 
 int oci_blob_writer_open(struct oci_blobstore *bs, struct oci_blob_writer **w, struct ocb_error *err);
 int oci_blob_writer_write(struct oci_blob_writer *w, const void *data, size_t len, struct ocb_error *err);
-/* expected may be NULL and expected_size -1 when unknown.  On success *out/*size
+/* expected may be NULL and expected_size -1 when unknown.  On success *out and *size
  * (either may be NULL) get the digest and size.  Frees w in every case. */
 int oci_blob_writer_commit(struct oci_blob_writer *w, const struct oci_digest *expected, int64_t expected_size,
 			   struct oci_digest *out, uint64_t *size, struct ocb_error *err);
