@@ -16,9 +16,9 @@ enum oci_compression {
 	OCI_COMPRESSION_AUTO, /* decompressor only: detect from the magic bytes */
 };
 
-#define OCI_MEDIA_TYPE_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define OCI_MEDIA_TYPE_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define OCI_MEDIA_TYPE_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+#define OCI_MEDIA_TYPE_LAYER	     "application/vnd.oci.image.layer.v1.tar"
+#define OCI_MEDIA_TYPE_LAYER_GZIP    "application/vnd.oci.image.layer.v1.tar+gzip"
+#define OCI_MEDIA_TYPE_LAYER_ZSTD    "application/vnd.oci.image.layer.v1.tar+zstd"
 #define DOCKER_MEDIA_TYPE_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 const char *oci_compression_name(enum oci_compression c); /* "none", "gzip", "zstd" */
@@ -32,7 +32,9 @@ typedef int (*oci_sink_fn)(void *opaque, const void *data, size_t len, struct oc
 
 struct oci_compressor;
 
-/* level 0 picks the default for the algorithm. */
+/* level 0 picks the default for the algorithm (gzip: igzip level 1, range
+ * 1-3; zstd: see compress_zstd.c, range 1-19).  The output depends only on
+ * the input bytes, not on how they are split into writes. */
 int oci_compressor_new(struct oci_compressor **out, enum oci_compression c, int level, oci_sink_fn sink,
 		       void *opaque, struct ocb_error *err);
 int oci_compressor_write(struct oci_compressor *c, const void *data, size_t len, struct ocb_error *err);
@@ -43,7 +45,13 @@ void oci_compressor_free(struct oci_compressor *c);
 struct oci_decompressor;
 
 /* Read compressed bytes from fd.  If hasher is not NULL every compressed byte
- * read is fed to it (so a caller verifies a blob's digest while extracting). */
+ * read is fed to it (so a caller verifies a blob's digest while extracting;
+ * read until 0 so the whole blob is hashed).  AUTO reads the first bytes here
+ * to pick the codec (no magic: NONE).  Concatenated gzip members and zstd
+ * frames are accepted (as gzip(1), zstd(1) and Go's readers do); every gzip
+ * member's CRC32 and ISIZE are checked, zstd frame checksums when present.
+ * Corrupt, truncated or empty compressed input and trailing garbage fail
+ * with OCB_EINVAL. */
 int oci_decompressor_new(struct oci_decompressor **out, enum oci_compression c, int fd,
 			 struct oci_hasher *hasher, struct ocb_error *err);
 /* Up to len decompressed bytes; 0 at the clean end of the stream; -1 on error
