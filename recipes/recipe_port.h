@@ -1,0 +1,17 @@
+/* Exposed ports as Docker's EXPOSE takes them: "80", "80/tcp", "53/udp",
+ * "9000/sctp", a range "8000-8010/tcp".  The protocol defaults to tcp. */
+#ifndef OCB_RECIPE_PORT_H
+#define OCB_RECIPE_PORT_H
+
+#include <stdint.h>
+
+#include "oci/error.h"
+
+struct recipe_port {
+	uint16_t first, last; /* last == first for a single port */
+	char proto[5];	      /* "tcp", "udp" or "sctp" */
+};
+
+int recipe_port_parse(const char *s, struct recipe_port *port, struct ocb_error *err);
+
+#endif
