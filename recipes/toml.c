@@ -506,20 +506,32 @@ out:
 	return rc;
 }
 
-int toml_parse_file(const char *path, struct toml_value **root, struct ocb_error *err)
+/* Reads the whole file, at most one byte past the size limit so that
+ * toml_parse reports an oversized document. */
+static int read_bounded(int fd, const char *path, char **out, size_t *outlen, struct ocb_error *err)
 {
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	const size_t max = TOML_MAX_INPUT + 1;
 	cleanup_free char *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, cap = 4096;
+	struct stat st;
 
-	if (fd < 0)
-		return ocb_error_sys(err, "open '%s'", path);
-	/* Read at most one byte past the limit so toml_parse reports it. */
-	buf = malloc(TOML_MAX_INPUT + 2);
-	if (!buf)
-		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "%s: out of memory", path);
-	while (len < TOML_MAX_INPUT + 1) {
-		ssize_t n = read(fd, buf + len, TOML_MAX_INPUT + 1 - len);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0)
+		cap = (size_t)st.st_size < max ? (size_t)st.st_size + 1 : max;
+	for (;;) {
+		ssize_t n;
+		if (len == cap) {
+			char *bigger;
+			if (cap == max)
+				break;
+			cap = cap > max / 2 ? max : cap * 2;
+			bigger = realloc(buf, cap);
+			if (!bigger)
+				return ocb_error_set(err, OCB_EFAIL, ENOMEM, "%s: out of memory", path);
+			buf = bigger;
+		} else if (!buf && !(buf = malloc(cap))) {
+			return ocb_error_set(err, OCB_EFAIL, ENOMEM, "%s: out of memory", path);
+		}
+		n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -528,6 +540,21 @@ int toml_parse_file(const char *path, struct toml_value **root, struct ocb_error
 			break;
 		len += (size_t)n;
 	}
+	*out = steal_pointer(&buf);
+	*outlen = len;
+	return 0;
+}
+
+int toml_parse_file(const char *path, struct toml_value **root, struct ocb_error *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+
+	if (fd < 0)
+		return ocb_error_sys(err, "open '%s'", path);
+	if (read_bounded(fd, path, &buf, &len, err) < 0)
+		return -1;
 	return toml_parse(path, buf, len, root, err);
 }
 

@@ -20,6 +20,16 @@ static json_t *tagged(const char *type, const char *value, size_t len)
 	return json_pack("{s:s, s:s%}", "type", type, "value", value, len);
 }
 
+/* The shortest %g form that reads back as the same double. */
+static void shortest_float(double d, char *buf, size_t size)
+{
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			return;
+	}
+}
+
 static json_t *scalar_to_json(const struct toml_value *v)
 {
 	char buf[64];
@@ -36,7 +46,7 @@ static json_t *scalar_to_json(const struct toml_value *v)
 		else if (isinf(v->u.flt))
 			snprintf(buf, sizeof(buf), "%sinf", v->u.flt < 0 ? "-" : "");
 		else
-			snprintf(buf, sizeof(buf), "%.17g", v->u.flt);
+			shortest_float(v->u.flt, buf, sizeof(buf));
 		return tagged("float", buf, strlen(buf));
 	case TOML_BOOL:
 		return tagged("bool", v->u.boolean ? "true" : "false", v->u.boolean ? 4 : 5);

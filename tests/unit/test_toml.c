@@ -512,6 +512,11 @@ static const struct invalid_case invalid_cases[] = {
     {"a = 'x\xED\xA0\x80'\n", "t.toml:1:7: invalid UTF-8 byte 0xed"},	  /* surrogate */
     {"a = 'x\xF4\x90\x80\x80'\n", "t.toml:1:7: invalid UTF-8 byte 0xf4"}, /* > U+10FFFF */
     {"a = 'é\xFF'\n", "t.toml:1:7: invalid UTF-8 byte 0xff"},
+    {"a = 'x\xC0\xAF'\n", "t.toml:1:7: invalid UTF-8 byte 0xc0"}, /* overlong '/' */
+    {"a = 'x\xF0\x80\x80\xAF'\n", "t.toml:1:7: invalid UTF-8 byte 0xf0"},
+    {"a = 'x\xF5\x80\x80\x80'\n", "t.toml:1:7: invalid UTF-8 byte 0xf5"},
+    {"a = 'x\xE2\x82'\n", "t.toml:1:7: invalid UTF-8 byte 0xe2"}, /* truncated */
+    {"a = 1 # \xE2\x82", "t.toml:1:9: invalid UTF-8 byte 0xe2"},  /* truncated at the end */
     {"a = 1\n\xEF\xBB\xBF"
      "b = 1\n",
      "t.toml:2:1: expected a key, found U+FEFF"},
@@ -632,6 +637,19 @@ static void test_toml_limits(void **state)
 	free(doc);
 }
 
+/* A file of `size` bytes of comment lines. */
+static void big_file(const char *path, size_t size)
+{
+	char *data = malloc(size);
+
+	assert_non_null(data);
+	memset(data, '#', size);
+	for (size_t i = 99; i < size; i += 100)
+		data[i] = '\n';
+	testutil_write_file(path, data, size);
+	free(data);
+}
+
 static void test_toml_parse_file(void **state)
 {
 	struct ocb_error err = OCB_ERROR_INIT;
@@ -649,6 +667,19 @@ static void test_toml_parse_file(void **state)
 	assert_int_equal(toml_parse_file(path, &root, &err), -1);
 	assert_true(strncmp(err.msg, path, strlen(path)) == 0);
 	assert_string_equal(err.msg + strlen(path), ":3:1: duplicate key \"name\" in table [image]");
+	testutil_write_file(path, "", 0);
+	assert_ok(toml_parse_file(path, &root, &test_err));
+	assert_int_equal(root->u.tab.len, 0);
+	toml_free(root);
+	root = NULL;
+	big_file(path, (16u << 20) + 1);
+	assert_int_equal(toml_parse_file(path, &root, &err), -1);
+	assert_int_equal(err.code, OCB_ELIMIT);
+	assert_null(root);
+	big_file(path, 16u << 20);
+	assert_ok(toml_parse_file(path, &root, &test_err));
+	toml_free(root);
+	root = NULL;
 	snprintf(path, sizeof(path), "%s/missing.toml", dir);
 	assert_int_equal(toml_parse_file(path, &root, &err), -1);
 	assert_int_equal(err.code, OCB_ENOTFOUND);
