@@ -16,6 +16,12 @@ struct recipe_pos recipe_pos_at(const struct recipe_loader *ld, struct toml_pos 
 	return pos;
 }
 
+struct toml_pos recipe_tpos(struct recipe_pos p)
+{
+	struct toml_pos t = {p.line, p.col};
+	return t;
+}
+
 int recipe_errorf(struct recipe_loader *ld, struct toml_pos pos, const char *fmt, ...)
 {
 	char msg[OCB_ERROR_MSG_MAX];

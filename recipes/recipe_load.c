@@ -167,7 +167,7 @@ static int load_image(struct recipe_loader *ld, const struct toml_value *root)
 		return recipe_errorf(ld, toml_table_get(img, "tag")->pos, "'tag' is empty");
 	for (size_t i = 0; i < r->platforms.len; i++) {
 		struct recipe_str *s = &r->platforms.items[i];
-		struct toml_pos pos = {s->pos.line, s->pos.col};
+		struct toml_pos pos = recipe_tpos(s->pos);
 		struct recipe_platform p;
 		char *norm;
 		if (recipe_platform_parse(s->raw, &p, ld->err) < 0)

@@ -17,6 +17,7 @@ struct recipe_loader {
 };
 
 struct recipe_pos recipe_pos_at(const struct recipe_loader *ld, struct toml_pos p);
+struct toml_pos recipe_tpos(struct recipe_pos p);
 /* Set an OCB_EINVAL "FILE:LINE:COL: message" error; returns -1. */
 int recipe_errorf(struct recipe_loader *ld, struct toml_pos pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -244,10 +244,9 @@ static int stage_healthcheck(struct recipe_loader *ld, const struct toml_value *
 static int stage_paths_absolute(struct recipe_loader *ld, const struct recipe_strv *v, const char *key)
 {
 	for (size_t i = 0; i < v->len; i++) {
-		struct toml_pos pos = {v->items[i].pos.line, v->items[i].pos.col};
 		if (v->items[i].value[0] != '/')
-			return recipe_errorf(ld, pos, "'%s' path '%s' must be absolute", key,
-					     v->items[i].value);
+			return recipe_errorf(ld, recipe_tpos(v->items[i].pos),
+					     "'%s' path '%s' must be absolute", key, v->items[i].value);
 	}
 	return 0;
 }

@@ -14,12 +14,6 @@ static const char *const step_keys[] = {"run", "copy",	  "to",	  "from",    "chm
 static const char *const run_only_keys[] = {"env", "user", "network", "cache", "secrets", NULL};
 static const char *const copy_only_keys[] = {"to", "from", "chmod", "chown", "exclude", NULL};
 
-static struct toml_pos tpos(struct recipe_pos p)
-{
-	struct toml_pos t = {p.line, p.col};
-	return t;
-}
-
 static int step_kind_keys(struct recipe_loader *ld, const struct toml_value *t, const char *const *wrong,
 			  const char *kind)
 {
@@ -43,7 +37,7 @@ static int step_network(struct recipe_loader *ld, const struct toml_value *t, st
 	else if (!strcmp(step->network.value, "host"))
 		step->net = RECIPE_NETWORK_HOST;
 	else
-		return recipe_errorf(ld, tpos(step->network.pos),
+		return recipe_errorf(ld, recipe_tpos(step->network.pos),
 				     "'network' must be \"default\", \"none\" or \"host\", got \"%s\"",
 				     step->network.value);
 	return 0;
@@ -57,9 +51,11 @@ static int step_cache(struct recipe_loader *ld, const struct toml_value *t, cons
 	for (size_t i = 0; i < step->cache.len; i++) {
 		const struct recipe_str *s = &step->cache.items[i];
 		if (s->value[0] != '/')
-			return recipe_errorf(ld, tpos(s->pos), "cache path '%s' must be absolute", s->value);
+			return recipe_errorf(ld, recipe_tpos(s->pos), "cache path '%s' must be absolute",
+					     s->value);
 		if (!strcmp(s->value, "/"))
-			return recipe_errorf(ld, tpos(s->pos), "cache path '/' would hide the whole root");
+			return recipe_errorf(ld, recipe_tpos(s->pos),
+					     "cache path '/' would hide the whole root");
 	}
 	return 0;
 }
@@ -78,7 +74,7 @@ static int step_secrets(struct recipe_loader *ld, const struct toml_value *t, st
 			     c == '.' || c == '_' || c == '-';
 		}
 		if (!ok)
-			return recipe_errorf(ld, tpos(s->pos),
+			return recipe_errorf(ld, recipe_tpos(s->pos),
 					     "invalid secret id '%s' (letters, digits, '.', '_', '-')",
 					     s->value);
 	}
@@ -92,12 +88,12 @@ static int step_run(struct recipe_loader *ld, const struct toml_value *t, const 
 	if (step_kind_keys(ld, t, copy_only_keys, "run") < 0 || recipe_read_cmd(ld, t, "run", &step->run) < 0)
 		return -1;
 	if (!step->run.argv.len)
-		return recipe_errorf(ld, tpos(step->run.pos), "'run' is an empty array");
+		return recipe_errorf(ld, recipe_tpos(step->run.pos), "'run' is an empty array");
 	if (recipe_read_str(ld, t, "user", scope, &step->user) < 0 || step_network(ld, t, step) < 0 ||
 	    step_cache(ld, t, scope, step) < 0 || step_secrets(ld, t, step) < 0)
 		return -1;
 	if (step->user.value && !*step->user.value)
-		return recipe_errorf(ld, tpos(step->user.pos), "'user' is empty");
+		return recipe_errorf(ld, recipe_tpos(step->user.pos), "'user' is empty");
 	return 0;
 }
 
@@ -139,7 +135,7 @@ static int copy_chown(struct recipe_loader *ld, const struct toml_value *t, cons
 		return 0;
 	colon = strchr(c->chown.value, ':');
 	if (!*c->chown.value || colon == c->chown.value || (colon && (!colon[1] || strchr(colon + 1, ':'))))
-		return recipe_errorf(ld, tpos(c->chown.pos),
+		return recipe_errorf(ld, recipe_tpos(c->chown.pos),
 				     "'chown' must be \"user\" or \"user:group\" (names or ids), got \"%s\"",
 				     c->chown.value);
 	c->chown_user =
@@ -158,7 +154,8 @@ static int copy_exclude(struct recipe_loader *ld, const struct toml_value *t, co
 		const struct recipe_str *s = &c->exclude.items[i];
 		struct recipe_ignore *ig = NULL;
 		if (recipe_ignore_parse("exclude", s->value, strlen(s->value), &ig, ld->err) < 0)
-			return recipe_errorf(ld, tpos(s->pos), "invalid exclude pattern '%s'", s->value);
+			return recipe_errorf(ld, recipe_tpos(s->pos), "invalid exclude pattern '%s'",
+					     s->value);
 		recipe_ignore_free(ig);
 	}
 	return 0;
@@ -174,10 +171,11 @@ static int step_copy(struct recipe_loader *ld, const struct toml_value *t, const
 	    recipe_read_strv(ld, t, "copy", scope, true, &c->sources) < 0)
 		return -1;
 	if (!c->sources.len)
-		return recipe_errorf(ld, tpos(c->sources.pos), "'copy' needs at least one source");
+		return recipe_errorf(ld, recipe_tpos(c->sources.pos), "'copy' needs at least one source");
 	for (size_t i = 0; i < c->sources.len; i++)
 		if (!*c->sources.items[i].value)
-			return recipe_errorf(ld, tpos(c->sources.items[i].pos), "'copy' source is empty");
+			return recipe_errorf(ld, recipe_tpos(c->sources.items[i].pos),
+					     "'copy' source is empty");
 	if (!toml_table_get(t, "to"))
 		return recipe_errorf(ld, t->pos, "a copy step needs 'to' (the destination path)");
 	if (recipe_read_str(ld, t, "to", scope, &c->to) < 0 ||
@@ -185,9 +183,9 @@ static int step_copy(struct recipe_loader *ld, const struct toml_value *t, const
 	    copy_chown(ld, t, scope, c) < 0 || copy_exclude(ld, t, scope, c) < 0)
 		return -1;
 	if (!*c->to.value)
-		return recipe_errorf(ld, tpos(c->to.pos), "'to' is empty");
+		return recipe_errorf(ld, recipe_tpos(c->to.pos), "'to' is empty");
 	if (c->from.value && !*c->from.value)
-		return recipe_errorf(ld, tpos(c->from.pos), "'from' is empty");
+		return recipe_errorf(ld, recipe_tpos(c->from.pos), "'from' is empty");
 	return 0;
 }
 
@@ -219,7 +217,7 @@ int recipe_load_step(struct recipe_loader *ld, const struct recipe_stage *st, co
 	    recipe_read_str(ld, v, "workdir", &scope, &step->workdir) < 0)
 		goto out;
 	if (step->workdir.value && !*step->workdir.value) {
-		recipe_errorf(ld, tpos(step->workdir.pos), "'workdir' is empty");
+		recipe_errorf(ld, recipe_tpos(step->workdir.pos), "'workdir' is empty");
 		goto out;
 	}
 	rc = run ? step_run(ld, v, &scope, step) : step_copy(ld, v, &scope, step);

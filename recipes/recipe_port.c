@@ -49,6 +49,8 @@ int recipe_port_parse(const char *s, struct recipe_port *port, struct ocb_error 
 		if (out.last < out.first)
 			return port_invalid(s, "range ends before it starts", err);
 	}
+	if (*p != '\0' && *p != '/')
+		return port_invalid(s, "expected a port number 1-65535", err);
 	if (*p == '\0') {
 		snprintf(out.proto, sizeof(out.proto), "tcp");
 	} else if (*p == '/' &&

@@ -18,12 +18,6 @@
 #include "recipes/recipe_path.h"
 #include "oci/banned.h"
 
-static struct toml_pos tpos(struct recipe_pos p)
-{
-	struct toml_pos t = {p.line, p.col};
-	return t;
-}
-
 static bool looks_like_image(const char *s)
 {
 	return strpbrk(s, "/:.@") != NULL;
@@ -64,7 +58,8 @@ static int unknown_stage(struct recipe_loader *ld, struct recipe_pos pos, const 
 	if (!pos.line)
 		return ocb_error_set(ld->err, OCB_EINVAL, 0, "%s: unknown stage '%s' (%sstages: %s)", what,
 				     name, hint, names);
-	return recipe_errorf(ld, tpos(pos), "%s: unknown stage '%s' (%sstages: %s)", what, name, hint, names);
+	return recipe_errorf(ld, recipe_tpos(pos), "%s: unknown stage '%s' (%sstages: %s)", what, name, hint,
+			     names);
 }
 
 static int add_dep(struct recipe_loader *ld, struct recipe_stage *st, size_t stage, struct recipe_pos pos)
@@ -99,7 +94,7 @@ static int resolve_base(struct recipe_loader *ld, struct recipe_stage *st)
 	}
 	if (!looks_like_image(from) && stage_names(ld->r, from, names, sizeof(names)))
 		return recipe_errorf(
-		    ld, tpos(st->from.pos),
+		    ld, recipe_tpos(st->from.pos),
 		    "'from': unknown stage '%s' (did you mean '%s'? write '%s:latest' for an image)", from,
 		    stage_names(ld->r, from, names, sizeof(names)), from);
 	st->base = RECIPE_BASE_IMAGE;
@@ -112,7 +107,7 @@ static int context_sources(struct recipe_loader *ld, struct recipe_copy *c)
 		struct recipe_str *s = &c->sources.items[i];
 		char *clean;
 		if (recipe_path_context_source(s->value, &clean, ld->err) < 0)
-			return recipe_error_at(ld, tpos(s->pos));
+			return recipe_error_at(ld, recipe_tpos(s->pos));
 		if (s->value != s->raw)
 			free(s->value);
 		s->value = clean;
@@ -157,7 +152,7 @@ static int find_cycle(struct recipe_loader *ld, size_t s, unsigned char *state, 
 							ld->r->stages[path[k]].name);
 			if (off < sizeof(msg))
 				snprintf(msg + off, sizeof(msg) - off, "%s", ld->r->stages[d].name);
-			return recipe_errorf(ld, tpos(st->deps[i].pos), "stage cycle: %s", msg);
+			return recipe_errorf(ld, recipe_tpos(st->deps[i].pos), "stage cycle: %s", msg);
 		}
 		if (state[d] == 0 && find_cycle(ld, d, state, path, depth + 1) < 0)
 			return -1;
