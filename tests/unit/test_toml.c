@@ -329,6 +329,35 @@ static void test_toml_tables(void **state)
 	toml_free(r);
 }
 
+/* Valid corners of the redefinition rules (TOML 1.0.0 spec examples). */
+static void test_toml_valid_extensions(void **state)
+{
+	struct toml_value *r = parse_ok("apple.type = 'fruit'\n"
+					"orange.type = 'fruit'\n"
+					"apple.skin = 'thin'\n"
+					"2001-02-08 = 7\n"
+					"[x.y.z.w]\n"
+					"[x]\n"
+					"[fruit]\n"
+					"apple.color = 'red'\n"
+					"[[fruit.apple.seeds]]\n"
+					"size = 2\n"
+					"[[fruit.apple.seeds]]\n"
+					"[a.b.c]\n"
+					"[a]\n"
+					"b.d = 1\n");
+
+	assert_str(r, "apple/skin", "thin");
+	assert_str(r, "orange/type", "fruit");
+	assert_int(r, "2001-02-08", 7);
+	assert_int_equal(get(r, "x/y/z/w")->type, TOML_TABLE);
+	assert_pos(get(r, "x"), 6, 1);
+	assert_int(r, "fruit/apple/seeds/#0/size", 2);
+	assert_int_equal(get(r, "fruit/apple/seeds")->u.arr.len, 2);
+	assert_int(r, "a/b/d", 1);
+	toml_free(r);
+}
+
 static void test_toml_encoding(void **state)
 {
 	struct toml_value *r;
@@ -430,6 +459,15 @@ static const struct invalid_case invalid_cases[] = {
     {"[a] b = 1\n", "t.toml:1:5: expected the end of the line after the table header, found 'b'"},
     {"[]\n", "t.toml:1:2: expected a key, found ']'"},
     {"a = 1 # ok\n# fine\n  # x\nb =\n", "t.toml:4:4: expected a value, found end of line"},
+    {"[[tab.arr]]\n[tab]\narr.val1 = 1\n",
+     "t.toml:3:1: key 'tab.arr' already holds an array (line 1), it cannot be used as a table"},
+    {"[fruit]\napple.color = 'red'\n[[fruit.apple]]\n",
+     "t.toml:3:9: table [fruit.apple] is already a table, it cannot become an array of tables"},
+    {"[t1]\nt2.t3.v = 0\n[t1.t2.t3]\n", "t.toml:3:8: table [t1.t2.t3] is already defined by dotted keys"},
+    {"[product]\ntype.name = 'Nail'\ntype = { edible = false }\n",
+     "t.toml:3:1: duplicate key \"type\" in table [product]"},
+    {"tbl = { fruit = { apple.color = 'red' }, fruit.apple.texture = { smooth = true } }\n",
+     "t.toml:1:42: inline table [tbl.fruit] cannot be extended by dotted keys"},
     /* inline tables */
     {"a = {x = 1,}\n", "t.toml:1:12: trailing comma in an inline table is not allowed"},
     {"a = {x = 1\n}\n",
@@ -698,6 +736,7 @@ int main(void)
 	    cmocka_unit_test(test_toml_datetimes),
 	    cmocka_unit_test(test_toml_arrays),
 	    cmocka_unit_test(test_toml_tables),
+	    cmocka_unit_test(test_toml_valid_extensions),
 	    cmocka_unit_test(test_toml_encoding),
 	    cmocka_unit_test(test_toml_big_table),
 	    cmocka_unit_test(test_toml_invalid_corpus),
