@@ -16,6 +16,7 @@ struct cli_command {
 };
 
 int cmd_version(int argc, char **argv, struct ocb_error *err);
+int cmd_check(int argc, char **argv, struct ocb_error *err);
 
 /* A usage error (exit code 2) for subcommand cmd. */
 int cli_usage_error(struct ocb_error *err, const char *cmd, const char *fmt, ...)

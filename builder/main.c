@@ -8,6 +8,7 @@
 
 static const struct cli_command commands[] = {
 	{"version", cmd_version, "print the version"},
+	{"check", cmd_check, "validate a recipe and print its stage graph"},
 };
 
 static void print_help(FILE *out)

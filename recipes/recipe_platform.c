@@ -1,6 +1,7 @@
 #include "recipes/recipe_platform.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
@@ -99,4 +100,72 @@ int recipe_platform_host(struct recipe_platform *p, struct ocb_error *err)
 	else
 		snprintf(s, sizeof(s), "linux/%.60s", u.machine);
 	return recipe_platform_parse(s, p, err);
+}
+
+static int platforms_add(struct recipe_platform **list, size_t *n, const char *s, struct ocb_error *err)
+{
+	struct recipe_platform p, *l;
+
+	if (recipe_platform_parse(s, &p, err) < 0)
+		return -1;
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*list)[i].str, p.str))
+			return ocb_error_set(err, OCB_EINVAL, 0, "platform '%s' is given twice", p.str);
+	l = realloc(*list, (*n + 1) * sizeof(*l));
+	if (!l)
+		return ocb_error_sys(err, "out of memory");
+	l[(*n)++] = p;
+	*list = l;
+	return 0;
+}
+
+static int platforms_from_arch(const char *arch, struct recipe_platform **list, size_t *n,
+			       struct ocb_error *err)
+{
+	if (!strcmp(arch, "all"))
+		return platforms_add(list, n, "linux/amd64", err) < 0
+			   ? -1
+			   : platforms_add(list, n, "linux/arm64", err);
+	if (!strcmp(arch, "amd64") || !strcmp(arch, "arm64")) {
+		char s[32];
+		snprintf(s, sizeof(s), "linux/%s", arch);
+		return platforms_add(list, n, s, err);
+	}
+	return ocb_error_set(err, OCB_EINVAL, 0, "--arch '%s': expected amd64, arm64 or all", arch);
+}
+
+int recipe_platforms_select(const char *platform_list, const char *arch, const char *const *recipe_platforms,
+			    size_t n_recipe, struct recipe_platform **out, size_t *n, struct ocb_error *err)
+{
+	struct recipe_platform *list = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	if (platform_list && arch) {
+		rc = ocb_error_set(err, OCB_EINVAL, 0, "--arch and --platform cannot be used together");
+	} else if (platform_list) {
+		char *copy = strdup(platform_list), *save = NULL;
+		if (!copy)
+			return ocb_error_sys(err, "out of memory");
+		for (char *tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save))
+			rc = platforms_add(&list, &len, tok, err);
+		free(copy);
+		if (rc == 0 && !len)
+			rc = ocb_error_set(err, OCB_EINVAL, 0, "--platform needs at least one platform");
+	} else if (arch) {
+		rc = platforms_from_arch(arch, &list, &len, err);
+	} else if (n_recipe) {
+		for (size_t i = 0; i < n_recipe && rc == 0; i++)
+			rc = platforms_add(&list, &len, recipe_platforms[i], err);
+	} else {
+		struct recipe_platform host;
+		rc = recipe_platform_host(&host, err) < 0 ? -1 : platforms_add(&list, &len, host.str, err);
+	}
+	if (rc < 0) {
+		free(list);
+		return -1;
+	}
+	*out = list;
+	*n = len;
+	return 0;
 }

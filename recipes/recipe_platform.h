@@ -21,4 +21,13 @@ int recipe_platform_parse(const char *s, struct recipe_platform *p, struct ocb_e
 /* The platform of the machine ocb runs on (from uname). */
 int recipe_platform_host(struct recipe_platform *p, struct ocb_error *err);
 
+/* The platforms to build, as `ocb build` and `ocb check` choose them:
+ * --platform "linux/amd64,linux/arm64" (platform_list), else --arch
+ * amd64|arm64|all (all = linux/amd64 and linux/arm64), else the recipe's
+ * [image].platforms (recipe_platforms, n_recipe), else the host's.  Both
+ * options at once, a bad name or a duplicate are OCB_EINVAL.  *out is
+ * malloc'd. */
+int recipe_platforms_select(const char *platform_list, const char *arch, const char *const *recipe_platforms,
+			    size_t n_recipe, struct recipe_platform **out, size_t *n, struct ocb_error *err);
+
 #endif

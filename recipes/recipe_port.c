@@ -63,3 +63,12 @@ int recipe_port_parse(const char *s, struct recipe_port *port, struct ocb_error 
 	*port = out;
 	return 0;
 }
+
+const char *recipe_port_format(const struct recipe_port *port, char *buf, size_t size)
+{
+	if (port->first == port->last)
+		snprintf(buf, size, "%u/%s", port->first, port->proto);
+	else
+		snprintf(buf, size, "%u-%u/%s", port->first, port->last, port->proto);
+	return buf;
+}

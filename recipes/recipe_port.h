@@ -3,6 +3,7 @@
 #ifndef OCB_RECIPE_PORT_H
 #define OCB_RECIPE_PORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "oci/error.h"
@@ -13,5 +14,7 @@ struct recipe_port {
 };
 
 int recipe_port_parse(const char *s, struct recipe_port *port, struct ocb_error *err);
+/* "80/tcp" or "8000-8010/tcp" into buf. */
+const char *recipe_port_format(const struct recipe_port *port, char *buf, size_t size);
 
 #endif

@@ -121,7 +121,10 @@ static void test_port(void **state)
 	assert_int_equal(p.first, 8000);
 	assert_int_equal(p.last, 8010);
 	assert_string_equal(p.proto, "tcp");
+	char buf[32];
+	assert_string_equal(recipe_port_format(&p, buf, sizeof(buf)), "8000-8010/tcp");
 	assert_ok(recipe_port_parse("65535/sctp", &p, &test_err));
+	assert_string_equal(recipe_port_format(&p, buf, sizeof(buf)), "65535/sctp");
 	assert_string_equal(p.proto, "sctp");
 	const char *bad[] = {"",      "0",   "65536", "80/", "80/icmp", "tcp",
 			     "80-70", "80-", "-80",   " 80", "80 ",	"8o"};

@@ -1,0 +1,198 @@
+/* ocb check RECIPE: load and validate a recipe for each platform, print the
+ * resolved stage graph (docs/ocb-check.md). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder/check_render.h"
+#include "builder/cli.h"
+#include "oci/cleanup.h"
+#include "recipes/recipe.h"
+#include "oci/banned.h"
+
+struct check_args {
+	char **build_args; /* "K=V" */
+	size_t n_build_args;
+	const char *arch, *platforms, *target, *format, *recipe;
+};
+
+static void check_usage(FILE *out)
+{
+	fprintf(out, "usage: ocb check [RECIPE] [--build-arg K=V]... [--arch amd64|arm64|all]\n"
+		     "                 [--platform linux/arm64,...] [--target STAGE] [--format text|json]\n"
+		     "\n"
+		     "Validate a recipe (default ./recipe.toml) and print its stage graph.\n"
+		     "Exit status: 0 valid, 2 invalid recipe or usage error.\n");
+}
+
+static void check_args_release(struct check_args *a)
+{
+	for (size_t i = 0; i < a->n_build_args; i++)
+		free(a->build_args[i]);
+	free(a->build_args);
+}
+
+/* "K=V" as it is; "K" alone takes K's value from the environment, as
+ * Docker does, and is dropped when K is not set there. */
+static int add_build_arg(struct check_args *a, const char *arg, struct ocb_error *err)
+{
+	char **l, *kv;
+
+	if (!strchr(arg, '=')) {
+		const char *v = getenv(arg);
+		if (!v)
+			return 0;
+		if (asprintf(&kv, "%s=%s", arg, v) < 0)
+			return ocb_error_sys(err, "out of memory");
+	} else if (!(kv = strdup(arg))) {
+		return ocb_error_sys(err, "out of memory");
+	}
+	l = realloc(a->build_args, (a->n_build_args + 1) * sizeof(*l));
+	if (!l) {
+		free(kv);
+		return ocb_error_sys(err, "out of memory");
+	}
+	l[a->n_build_args++] = kv;
+	a->build_args = l;
+	return 0;
+}
+
+/* 1 when --help was asked for. */
+static int check_parse_args(int argc, char **argv, struct check_args *a, struct ocb_error *err)
+{
+	static const struct option longopts[] = {
+	    {"build-arg", required_argument, NULL, 'b'},
+	    {"arch", required_argument, NULL, 'a'},
+	    {"platform", required_argument, NULL, 'p'},
+	    {"target", required_argument, NULL, 't'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	a->format = "text";
+	optind = 0; /* GNU getopt: start afresh */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (add_build_arg(a, optarg, err) < 0)
+				return -1;
+			break;
+		case 'a':
+			a->arch = optarg;
+			break;
+		case 'p':
+			a->platforms = optarg;
+			break;
+		case 't':
+			a->target = optarg;
+			break;
+		case 'f':
+			a->format = optarg;
+			break;
+		case 'h':
+			return 1;
+		default:
+			return cli_usage_error(err, "check", "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (strcmp(a->format, "text") != 0 && strcmp(a->format, "json") != 0)
+		return cli_usage_error(err, "check", "--format '%s': expected text or json", a->format);
+	if (argc - optind > 1)
+		return cli_usage_error(err, "check", "one recipe at a time");
+	a->recipe = optind < argc ? argv[optind] : "recipe.toml";
+	return 0;
+}
+
+static int check_platforms(const struct check_args *a, const struct toml_value *root,
+			   struct recipe_platform **plats, size_t *n, struct recipe **first,
+			   struct ocb_error *err)
+{
+	struct recipe_options o = {(const char *const *)a->build_args, a->n_build_args, NULL, NULL,
+				   a->target};
+	cleanup_free const char **names = NULL;
+	struct recipe *r = NULL;
+	int rc;
+
+	/* A first load for the host finds [image].platforms (and any error). */
+	if (recipe_load_toml(root, a->recipe, &o, &r, err) < 0)
+		return -1;
+	names = calloc(r->platforms.len + 1, sizeof(*names));
+	if (!names) {
+		recipe_free(r);
+		return ocb_error_sys(err, "out of memory");
+	}
+	for (size_t i = 0; i < r->platforms.len; i++)
+		names[i] = r->platforms.items[i].value;
+	rc = recipe_platforms_select(a->platforms, a->arch, names, r->platforms.len, plats, n, err);
+	if (rc < 0)
+		err->code = OCB_EINVAL;
+	*first = r;
+	return rc;
+}
+
+static int check_run(const struct check_args *a, struct ocb_error *err)
+{
+	struct toml_value *root = NULL;
+	struct recipe *first = NULL;
+	cleanup_free struct recipe_platform *plats = NULL;
+	struct check_platform *res = NULL;
+	size_t n = 0, done = 0;
+	int rc = -1;
+
+	if (toml_parse_file(a->recipe, &root, err) < 0) {
+		if (err->code == OCB_ELIMIT)
+			err->code = OCB_EINVAL;
+		return -1;
+	}
+	if (check_platforms(a, root, &plats, &n, &first, err) < 0)
+		goto out;
+	res = calloc(n, sizeof(*res));
+	if (!res) {
+		ocb_error_sys(err, "out of memory");
+		goto out;
+	}
+	for (; done < n; done++) {
+		struct recipe_options o = {(const char *const *)a->build_args, a->n_build_args,
+					   plats[done].str, NULL, a->target};
+		if (recipe_load_toml(root, a->recipe, &o, &res[done].recipe, err) < 0)
+			goto out;
+		if (recipe_graph_build(res[done].recipe, res[done].recipe->target_stage, &res[done].graph,
+				       err) < 0) {
+			recipe_free(res[done].recipe);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < first->n_warnings; i++)
+		fprintf(stderr, "ocb: warning: %s\n", first->warnings[i]);
+	rc = !strcmp(a->format, "json") ? check_render_json(stdout, res, n, err)
+					: check_render_text(stdout, res, n, err);
+out:
+	for (size_t i = 0; i < done; i++) {
+		recipe_graph_release(&res[i].graph);
+		recipe_free(res[i].recipe);
+	}
+	free(res);
+	recipe_free(first);
+	toml_free(root);
+	return rc;
+}
+
+int cmd_check(int argc, char **argv, struct ocb_error *err)
+{
+	struct check_args a = {0};
+	int rc = check_parse_args(argc, argv, &a, err);
+
+	if (rc == 1) {
+		check_usage(stdout);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = check_run(&a, err);
+	}
+	check_args_release(&a);
+	return rc;
+}
