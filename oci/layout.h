@@ -84,6 +84,12 @@ int oci_layout_resolve(const struct oci_layout *l, const struct oci_descriptor *
 int oci_layout_put_image(struct oci_layout *l, const struct oci_image_config *c,
 			 const struct oci_descriptor *layers, size_t n_layers, const json_t *annotations,
 			 struct oci_descriptor *out, struct ocb_error *err);
+/* Store a manifest for a config blob already in the layout; *out gets its
+ * descriptor, carrying platform (normalised) when it is not NULL. */
+int oci_layout_put_manifest(struct oci_layout *l, const struct oci_descriptor *config,
+			    const struct oci_descriptor *layers, size_t n_layers, const json_t *annotations,
+			    const struct oci_platform *platform, struct oci_descriptor *out,
+			    struct ocb_error *err);
 /* Store an index of manifests (each with its platform); *out gets its descriptor. */
 int oci_layout_put_index(struct oci_layout *l, const struct oci_descriptor *manifests, size_t n,
 			 struct oci_descriptor *out, struct ocb_error *err);
@@ -91,6 +97,13 @@ int oci_layout_put_index(struct oci_layout *l, const struct oci_descriptor *mani
  * dst, each blob verified; the top blob is written last. No ref is set. */
 int oci_layout_copy(struct oci_layout *dst, const struct oci_layout *src, const struct oci_descriptor *d,
 		    struct ocb_error *err);
+/* Call visit for every descriptor d reaches, children before the blob that
+ * names them (config and layers, then their manifest; manifests, then their
+ * index), d last.  Manifests and indexes are read verified; a blob reached
+ * twice is visited twice. */
+typedef int (*oci_visit_fn)(const struct oci_descriptor *d, void *opaque, struct ocb_error *err);
+int oci_layout_walk(const struct oci_layout *l, const struct oci_descriptor *d, oci_visit_fn visit,
+		    void *opaque, struct ocb_error *err);
 /* Re-hash every blob d reaches (OCB_EDIGEST naming the first bad one). */
 int oci_layout_verify(const struct oci_layout *l, const struct oci_descriptor *d, struct ocb_error *err);
 /* Remove blobs no index.json entry reaches, under the lock.  Blobs modified

@@ -27,10 +27,8 @@ void oci_image_release(struct oci_image *img)
 
 /* ---- walking everything a descriptor reaches ---- */
 
-typedef int (*visit_fn)(const struct oci_descriptor *d, void *opaque, struct ocb_error *err);
-
 /* Post-order: children are visited before the blob that names them. */
-static int walk(const struct oci_layout *l, const struct oci_descriptor *d, int depth, visit_fn visit,
+static int walk(const struct oci_layout *l, const struct oci_descriptor *d, int depth, oci_visit_fn visit,
 		void *opaque, struct ocb_error *err)
 {
 	enum oci_media_kind kind = oci_media_kind(d->media_type);
@@ -61,6 +59,12 @@ static int walk(const struct oci_layout *l, const struct oci_descriptor *d, int 
 		oci_index_release(&x);
 	}
 	return ret < 0 ? -1 : visit(d, opaque, err);
+}
+
+int oci_layout_walk(const struct oci_layout *l, const struct oci_descriptor *d, oci_visit_fn visit,
+		    void *opaque, struct ocb_error *err)
+{
+	return walk(l, d, 0, visit, opaque, err);
 }
 
 /* ---- resolve ---- */
@@ -156,44 +160,57 @@ static int put_json(struct oci_layout *l, const char *buf, size_t len, const cha
 	return oci_descriptor_init(out, media_type, &d, (int64_t)len, err);
 }
 
+int oci_layout_put_manifest(struct oci_layout *l, const struct oci_descriptor *config,
+			    const struct oci_descriptor *layers, size_t n_layers, const json_t *annotations,
+			    const struct oci_platform *platform, struct oci_descriptor *out,
+			    struct ocb_error *err)
+{
+	struct oci_manifest m = {0};
+	struct oci_descriptor d = {0};
+	cleanup_free char *buf = NULL;
+	size_t len;
+
+	/* Borrowed: the manifest is only serialised, never released. */
+	m.config = *config;
+	m.layers = (struct oci_descriptor *)layers;
+	m.n_layers = n_layers;
+	m.annotations = (json_t *)annotations;
+	if (oci_manifest_serialize(&m, &buf, &len, err) < 0 ||
+	    put_json(l, buf, len, OCI_MEDIA_TYPE_MANIFEST, &d, err) < 0)
+		return -1;
+	if (platform) {
+		d.platform = calloc(1, sizeof(*d.platform));
+		if (!d.platform) {
+			oci_descriptor_release(&d);
+			return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+		}
+		if (oci_platform_copy(d.platform, platform, err) < 0 ||
+		    oci_platform_normalize(d.platform, err) < 0) {
+			oci_descriptor_release(&d);
+			return -1;
+		}
+	}
+	*out = d;
+	return 0;
+}
+
 int oci_layout_put_image(struct oci_layout *l, const struct oci_image_config *c,
 			 const struct oci_descriptor *layers, size_t n_layers, const json_t *annotations,
 			 struct oci_descriptor *out, struct ocb_error *err)
 {
-	struct oci_manifest m = {0};
-	struct oci_descriptor d = {0};
-	cleanup_free char *cbuf = NULL;
-	cleanup_free char *mbuf = NULL;
-	size_t clen, mlen;
-	int ret = -1;
+	struct oci_descriptor config = {0};
+	cleanup_free char *buf = NULL;
+	size_t len;
+	int ret;
 
 	if (n_layers != c->n_diff_ids)
 		return ocb_error_set(err, OCB_EINVAL, 0, "image has %zu layers but its config %zu diff_ids",
 				     n_layers, c->n_diff_ids);
-	if (oci_config_serialize(c, &cbuf, &clen, err) < 0 ||
-	    put_json(l, cbuf, clen, OCI_MEDIA_TYPE_CONFIG, &m.config, err) < 0)
+	if (oci_config_serialize(c, &buf, &len, err) < 0 ||
+	    put_json(l, buf, len, OCI_MEDIA_TYPE_CONFIG, &config, err) < 0)
 		return -1;
-	/* Borrowed: the manifest is only serialised, never released whole. */
-	m.layers = (struct oci_descriptor *)layers;
-	m.n_layers = n_layers;
-	m.annotations = (json_t *)annotations;
-	if (oci_manifest_serialize(&m, &mbuf, &mlen, err) < 0 ||
-	    put_json(l, mbuf, mlen, OCI_MEDIA_TYPE_MANIFEST, &d, err) < 0)
-		goto out;
-	d.platform = calloc(1, sizeof(*d.platform));
-	if (!d.platform) {
-		ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-		goto out;
-	}
-	if (oci_platform_copy(d.platform, &c->platform, err) < 0 ||
-	    oci_platform_normalize(d.platform, err) < 0)
-		goto out;
-	*out = d;
-	memset(&d, 0, sizeof(d));
-	ret = 0;
-out:
-	oci_descriptor_release(&d);
-	oci_descriptor_release(&m.config);
+	ret = oci_layout_put_manifest(l, &config, layers, n_layers, annotations, &c->platform, out, err);
+	oci_descriptor_release(&config);
 	return ret;
 }
 
