@@ -33,6 +33,7 @@ RECIPES_SRC := $(sort $(wildcard recipes/*.c))
 BUILDER_SRC := $(sort $(filter-out builder/main.c,$(wildcard builder/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 
 OCI_LIB := $(BUILD)/libocb-oci.a
 RECIPES_LIB := $(BUILD)/libocb-recipes.a
@@ -42,6 +43,7 @@ ALL_LIBS := $(BUILDER_LIB) $(RECIPES_LIB) $(OCI_LIB)
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 OCB := $(if $(filter build,$(BUILD)),ocb,$(BUILD)/ocb)
 TOML_DECODER := $(if $(wildcard tests/toml-decoder.c),$(if $(filter build,$(BUILD)),tests/toml-decoder,$(BUILD)/tests/toml-decoder))
 
@@ -51,7 +53,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 	format lint clean deps
 .DEFAULT_GOAL := all
 
-all: $(OCB) $(TOML_DECODER) $(UNIT_BINS) $(REPLAY_BINS)
+all: $(OCB) $(TOML_DECODER) $(UNIT_BINS) $(REPLAY_BINS) $(BENCH_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -83,6 +85,11 @@ $(BUILD)/tests/test_%: $(call obj,tests/unit/test_%.c) $(call obj,tests/unit/tes
 # Fuzz targets double as corpus replayers (libgit2's standalone driver), so
 # `make check` replays the saved corpora with gcc and no libFuzzer.
 $(BUILD)/tests/replay_%: $(call obj,tests/fuzz/%.c) $(call obj,tests/fuzz/standalone.c) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Benchmarks (scripts/bench-layer runs them).
+$(BUILD)/bench/%: $(call obj,tests/bench/%.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -122,7 +129,7 @@ install: $(OCB)
 	install -m 0755 $(OCB) $(DESTDIR)$(BINDIR)/ocb
 	install -m 0644 docs/ocb.1 $(DESTDIR)$(MANDIR)/man1/ocb.1
 
-FORMAT_SRC = $(wildcard oci/*.[ch] recipes/*.[ch] builder/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] tests/*.c)
+FORMAT_SRC = $(wildcard oci/*.[ch] recipes/*.[ch] builder/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] tests/bench/*.c tests/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 

@@ -33,7 +33,7 @@ typedef int (*oci_sink_fn)(void *opaque, const void *data, size_t len, struct oc
 struct oci_compressor;
 
 /* level 0 picks the default for the algorithm (gzip: igzip level 1, range
- * 1-3; zstd: see compress_zstd.c, range 1-19).  The output depends only on
+ * 1-3; zstd: level 1, for speed, see compress_zstd.c; range 1-19).  The output depends only on
  * the input bytes, not on how they are split into writes. */
 int oci_compressor_new(struct oci_compressor **out, enum oci_compression c, int level, oci_sink_fn sink,
 		       void *opaque, struct ocb_error *err);
