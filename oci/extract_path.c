@@ -1,0 +1,263 @@
+/* Name cleaning, in-root resolution and safe removal for the layer extractor.
+ *
+ * Everything here works on directory fds with *at() calls: a path is only ever
+ * resolved by openat2(RESOLVE_IN_ROOT) from the root fd, or as a single
+ * component (never '.', '..' or containing '/') relative to a directory fd
+ * that was itself resolved in the root. */
+#include "oci/extract_path.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "oci/cleanup.h"
+#include "oci/banned.h"
+
+int extract_clean_name(const char *name, char *out, size_t size, struct ocb_error *err)
+{
+	size_t len = 0;
+	const char *p = name;
+
+	if (!name || !*name)
+		return ocb_error_set(err, OCB_EINVAL, 0, "empty name");
+	while (*p) {
+		const char *start;
+		size_t clen;
+
+		while (*p == '/')
+			p++;
+		start = p;
+		while (*p && *p != '/')
+			p++;
+		clen = (size_t)(p - start);
+		if (clen == 0 || (clen == 1 && start[0] == '.'))
+			continue;
+		if (clen == 2 && start[0] == '.' && start[1] == '.')
+			return ocb_error_set(err, OCB_EUNSAFE, 0, "'..' escapes the root");
+		if (clen > NAME_MAX)
+			return ocb_error_set(err, OCB_ELIMIT, 0, "name component longer than %d bytes",
+					     NAME_MAX);
+		/* Room for the separator, the component and the final NUL. */
+		if (len + (len ? 1 : 0) + clen + 1 > size || len + (len ? 1 : 0) + clen >= PATH_MAX)
+			return ocb_error_set(err, OCB_ELIMIT, 0, "name longer than %d bytes", PATH_MAX - 1);
+		if (len)
+			out[len++] = '/';
+		memcpy(out + len, start, clen);
+		len += clen;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+const char *extract_quote(const char *s, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (size < 8) {
+		if (size)
+			buf[0] = '\0';
+		return buf;
+	}
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (o + 5 >= size) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c < 0x20 || c == 0x7f || c == '\\' || c == '\'') {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+void extract_split(const char *path, char *dir, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	size_t len = slash ? (size_t)(slash - path) : 0;
+
+	memcpy(dir, path, len);
+	dir[len] = '\0';
+	*base = slash ? slash + 1 : path;
+}
+
+int extract_open_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+	    .flags = (uint64_t)(flags | O_CLOEXEC),
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	if (!*path)
+		path = ".";
+	do
+		fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+	return (int)fd;
+}
+
+/* Slow path of extract_open_dir: walk the components, making missing ones.
+ * Each prefix is resolved in the root afresh; a component is only ever made
+ * relative to the in-root fd of its parent prefix. */
+static int open_dir_creating(int rootfd, const char *dir, int *out, bool *created, struct ocb_error *err)
+{
+	char prefix[PATH_MAX];
+	cleanup_close int parent = -1;
+	size_t len = strlen(dir);
+	const char *p = dir;
+
+	if (len >= sizeof(prefix))
+		return ocb_error_set(err, OCB_ELIMIT, 0, "name too long");
+	parent = extract_open_in_root(rootfd, "", O_PATH | O_DIRECTORY);
+	if (parent < 0)
+		return ocb_error_sys(err, "cannot open the root");
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t plen = end ? (size_t)(end - dir) : len;
+		char comp[NAME_MAX + 1];
+		size_t clen = end ? (size_t)(end - p) : strlen(p);
+		int fd;
+
+		memcpy(prefix, dir, plen);
+		prefix[plen] = '\0';
+		memcpy(comp, p, clen);
+		comp[clen] = '\0';
+		fd = extract_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
+		if (fd < 0 && errno == ENOENT) {
+			/* mkdirat never follows a symlink at comp: a dangling
+			 * symlink there is EEXIST, refused below. */
+			if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST)
+				return ocb_error_sys(err, "cannot create directory '%s'", prefix);
+			*created = true;
+			fd = extract_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
+		}
+		if (fd < 0) {
+			if (errno == ENOTDIR || errno == ENOENT || errno == ELOOP)
+				return ocb_error_set(err, OCB_EINVAL, errno,
+						     "parent '%s' is not a directory (or a dangling symlink)",
+						     prefix);
+			return ocb_error_sys(err, "cannot open directory '%s'", prefix);
+		}
+		close(parent);
+		parent = fd;
+		p = end ? end + 1 : p + clen;
+	}
+	*out = steal_fd(&parent);
+	return 0;
+}
+
+int extract_open_dir(int rootfd, const char *dir, bool create, int *out, bool *created, struct ocb_error *err)
+{
+	int fd = extract_open_in_root(rootfd, dir, O_PATH | O_DIRECTORY);
+
+	if (fd >= 0) {
+		*out = fd;
+		return 0;
+	}
+	if (errno == ENOENT && create)
+		return open_dir_creating(rootfd, dir, out, created, err);
+	if (errno == ENOENT)
+		return ocb_error_set(err, OCB_ENOTFOUND, ENOENT, "directory '%s' does not exist", dir);
+	if (errno == ENOTDIR || errno == ELOOP)
+		return ocb_error_set(err, OCB_EINVAL, errno, "parent '%s' is not a directory", dir);
+	return ocb_error_sys(err, "cannot open directory '%s'", dir);
+}
+
+/* Remove every entry of the directory fd (which it consumes). */
+static int remove_children(int fd, unsigned depth, struct ocb_error *err)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d) {
+		close(fd);
+		return ocb_error_sys(err, "cannot read directory");
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno)
+				rc = ocb_error_sys(err, "cannot read directory");
+			break;
+		}
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (extract_remove_at(dirfd(d), de->d_name, depth, err) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int extract_remove_at(int dirfd, const char *name, unsigned depth, struct ocb_error *err)
+{
+	int fd;
+
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return ocb_error_sys(err, "cannot remove '%s'", name);
+	if (depth == 0)
+		return ocb_error_set(err, OCB_ELIMIT, 0, "directory tree too deep to remove at '%s'", name);
+	/* O_NOFOLLOW|O_DIRECTORY: only a real directory is descended into. */
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return ocb_error_sys(err, "cannot remove '%s'", name);
+	if (remove_children(fd, depth - 1, err) < 0)
+		return -1;
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return ocb_error_sys(err, "cannot remove directory '%s'", name);
+	return 0;
+}
+
+int extract_dir_is_empty(int dirfd, bool *empty, struct ocb_error *err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	struct dirent *de;
+	bool result = true;
+
+	if (fd < 0)
+		return ocb_error_sys(err, "cannot open the root");
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return ocb_error_sys(err, "cannot read the root");
+	}
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			result = false;
+			break;
+		}
+	}
+	if (result && errno) {
+		closedir(d);
+		return ocb_error_sys(err, "cannot read the root");
+	}
+	closedir(d);
+	*empty = result;
+	return 0;
+}
