@@ -1,0 +1,385 @@
+/* Executing the mount plan in the child, in its new mount namespace.
+ * Async-signal-safe only: this runs between clone() and execve().
+ *
+ * Order: make every mount private, mount the overlay over BASE (cwd
+ * /proc/self/fd so the plan's fds name the dirs), pivot_root into it and
+ * detach the host root, then run the ops with paths resolved inside the new
+ * root (so a symlink in the image cannot point a mount outside it). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "builder/sandbox_impl.h"
+#include "oci/banned.h"
+
+/* Where the overlay is mounted before pivot_root; hidden from the host by
+ * the private mount namespace, and every input is an fd, so what was there
+ * does not matter (bubblewrap uses /tmp the same way). */
+#define BASE "/tmp"
+
+static void fd_path(char *buf, size_t size, int fd)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb, buf, size);
+	sbuf_add(&sb, "/proc/self/fd/");
+	sbuf_add_uint(&sb, (unsigned long)fd);
+}
+
+/* The path of directory fd inside the root ("" for the root itself), via
+ * /proc/self/fd; -1 if unknown or too long. */
+static int dir_path(int fd, bool is_root, char *buf, size_t size)
+{
+	char link[32];
+	ssize_t n;
+
+	if (is_root) {
+		buf[0] = '\0';
+		return 0;
+	}
+	fd_path(link, sizeof(link), fd);
+	n = readlink(link, buf, size - 1);
+	if (n <= 0 || (size_t)n >= size - 1 || buf[0] != '/')
+		return -1;
+	buf[n] = '\0';
+	if (n == 1)
+		buf[0] = '\0';
+	return 0;
+}
+
+/* Before creating `name` in directory dfd: if the directory is not in the
+ * upper dir yet, creating an entry copies it up; report it so the parent can
+ * take it out again.  Then report the created entry. */
+static void note_stub(const struct sandbox_plan *plan, int dfd, bool is_root, const char *name, bool is_dir,
+		      bool before)
+{
+	char dir[PATH_MAX], text[SANDBOX_MSG_TEXT];
+	struct sbuf sb;
+	struct stat st;
+
+	if (dir_path(dfd, is_root, dir, sizeof(dir)) < 0)
+		return;
+	if (before) {
+		if (!dir[0] || fstatat(plan->upper_fd, dir + 1, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			return;
+		sbuf_init(&sb, text, sizeof(text));
+		sbuf_add(&sb, dir);
+		if (sbuf_ok(&sb))
+			sandbox_send(plan->info_fd, SANDBOX_MSG_COPIEDUP, 0, 1, text);
+		return;
+	}
+	sbuf_init(&sb, text, sizeof(text));
+	sbuf_add(&sb, dir);
+	sbuf_add(&sb, "/");
+	sbuf_add(&sb, name);
+	if (sbuf_ok(&sb)) /* never act on a truncated path */
+		sandbox_send(plan->info_fd, SANDBOX_MSG_CREATED, 0, is_dir, text);
+}
+
+/* Copy the next component of *p into comp; 0 at the end, -1 if too long. */
+static int next_component(const char **p, char *comp, size_t size)
+{
+	size_t n;
+
+	while (**p == '/')
+		(*p)++;
+	n = strcspn(*p, "/");
+	if (n == 0)
+		return 0;
+	if (n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(comp, *p, n);
+	comp[n] = '\0';
+	*p += n;
+	return 1;
+}
+
+int sandbox_mkdir_p(const struct sandbox_plan *plan, const char *path, bool stub)
+{
+	char comp[NAME_MAX + 1];
+	bool is_root = true;
+	int dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	while (dfd >= 0 && (rc = next_component(&path, comp, sizeof(comp))) > 0) {
+		int nfd = openat(dfd, comp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (nfd < 0 && errno == ENOENT) {
+			struct stat st;
+
+			if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				goto fail; /* a dangling symlink: ENOENT */
+			if (stub)
+				note_stub(plan, dfd, is_root, comp, true, true);
+			if (mkdirat(dfd, comp, 0755) < 0 && errno != EEXIST)
+				goto fail;
+			if (stub)
+				note_stub(plan, dfd, is_root, comp, true, false);
+			nfd = openat(dfd, comp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		}
+		if (nfd < 0)
+			goto fail;
+		close(dfd);
+		dfd = nfd;
+		is_root = false;
+	}
+	if (dfd >= 0 && rc < 0)
+		goto fail;
+	return dfd;
+fail:;
+	int saved = errno;
+	close(dfd);
+	errno = saved;
+	return -1;
+}
+
+/* Split "/a/b/name" into its directory ("/a/b", "/" for "/name") and name. */
+static int split_dest(const char *dest, char *dir, size_t size, const char **name)
+{
+	const char *slash = strrchr(dest, '/');
+	size_t n = slash ? (size_t)(slash - dest) : 0;
+
+	if (!slash || !slash[1] || n + 2 > size) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(dir, dest, n);
+	dir[n ? n : 1] = '\0';
+	if (!n)
+		dir[0] = '/';
+	*name = slash + 1;
+	return 0;
+}
+
+/* Make sure the file mount point op->dest exists; 1 ready, 0 skip (an
+ * optional dest that is a dangling symlink), -1 error. */
+static int file_mountpoint(const struct sandbox_plan *plan, const struct sandbox_op *op)
+{
+	bool stub = op->opts & SANDBOX_OPF_STUB;
+	char dir[PATH_MAX];
+	const char *name;
+	struct stat st;
+	int dfd, fd, rc = 1;
+
+	if (split_dest(op->dest, dir, sizeof(dir), &name) < 0)
+		return -1;
+	dfd = sandbox_mkdir_p(plan, dir, stub);
+	if (dfd < 0)
+		return -1;
+	fd = openat(dfd, name, O_PATH | O_CLOEXEC);
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			rc = -1;
+		}
+		close(fd);
+	} else if (errno != ENOENT) {
+		rc = -1;
+	} else if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		rc = (op->opts & SANDBOX_OPF_OPTIONAL) ? 0 : -1; /* dangling symlink */
+		errno = ENOENT;
+	} else {
+		bool is_root = !strcmp(dir, "/");
+
+		if (stub)
+			note_stub(plan, dfd, is_root, name, false, true);
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			rc = -1;
+		} else {
+			close(fd);
+			if (stub)
+				note_stub(plan, dfd, is_root, name, false, false);
+		}
+	}
+	int saved = errno;
+	close(dfd);
+	errno = saved;
+	return rc;
+}
+
+static int remount(const char *dest, unsigned long flags)
+{
+	return mount(NULL, dest, NULL, MS_BIND | MS_REMOUNT | flags, NULL);
+}
+
+static int op_fail(const struct sandbox_plan *plan, const char *what, const struct sandbox_op *op)
+{
+	return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, what, " '", op->dest, "'", NULL);
+}
+
+static int run_bind(const struct sandbox_plan *plan, const struct sandbox_op *op)
+{
+	int fd, rc;
+
+	if (op->opts & SANDBOX_OPF_FILE) {
+		rc = file_mountpoint(plan, op);
+		if (rc <= 0)
+			return rc == 0 ? 0 : op_fail(plan, "create mount point", op);
+	} else {
+		fd = sandbox_mkdir_p(plan, op->dest, op->opts & SANDBOX_OPF_STUB);
+		if (fd < 0)
+			return op_fail(plan, "create mount point", op);
+		close(fd);
+	}
+	if (move_mount(op->src_fd, "", AT_FDCWD, op->dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return op_fail(plan, "bind mount on", op);
+	if (op->flags && remount(op->dest, op->flags) < 0)
+		return op_fail(plan, "remount", op);
+	return 0;
+}
+
+static int run_op(const struct sandbox_plan *plan, const struct sandbox_op *op)
+{
+	const unsigned long nosuid = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	struct stat st;
+	int fd;
+
+	switch (op->kind) {
+	case SANDBOX_OP_MOUNT:
+		fd = sandbox_mkdir_p(plan, op->dest, op->opts & SANDBOX_OPF_STUB);
+		if (fd < 0)
+			return op_fail(plan, "create mount point", op);
+		close(fd);
+		if (mount(op->fstype, op->dest, op->fstype, op->flags, op->data) < 0)
+			return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "mount ", op->fstype, " on '",
+					    op->dest, "'", NULL);
+		return 0;
+	case SANDBOX_OP_BIND:
+		return run_bind(plan, op);
+	case SANDBOX_OP_SYMLINK:
+		if (symlink(op->target, op->dest) < 0)
+			return op_fail(plan, "symlink", op);
+		return 0;
+	case SANDBOX_OP_MKDIR:
+		if (mkdir(op->dest, op->mode) < 0 && errno != EEXIST)
+			return op_fail(plan, "mkdir", op);
+		return 0;
+	case SANDBOX_OP_MASK:
+		if (lstat(op->dest, &st) < 0 || S_ISLNK(st.st_mode))
+			return 0;
+		if (S_ISDIR(st.st_mode)) {
+			if (mount("tmpfs", op->dest, "tmpfs", MS_RDONLY | nosuid, "size=0") < 0)
+				return op_fail(plan, "mask", op);
+			return 0;
+		}
+		if (move_mount(op->src_fd, "", AT_FDCWD, op->dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return op_fail(plan, "mask", op);
+		return 0;
+	case SANDBOX_OP_REMOUNT_RO:
+		if (lstat(op->dest, &st) < 0 || S_ISLNK(st.st_mode))
+			return 0;
+		if (mount(op->dest, op->dest, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    remount(op->dest, MS_RDONLY | nosuid) < 0)
+			return op_fail(plan, "make read-only", op);
+		return 0;
+	}
+	errno = EINVAL;
+	return op_fail(plan, "unknown op for", op);
+}
+
+/* pivot_root(".", ".") (runc's trick: no put_old directory needed inside the
+ * image), then detach the old root stacked on top.  Where pivot_root is
+ * refused (the host root is an initramfs), move the mount and chroot. */
+static int enter_root(const struct sandbox_plan *plan)
+{
+	if (chdir(BASE) < 0)
+		return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "chdir into the overlay", NULL);
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		if (umount2(".", MNT_DETACH) < 0)
+			return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "detach the host root", NULL);
+	} else if (errno == EINVAL) {
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
+			return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "move into the overlay", NULL);
+	} else {
+		return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "pivot_root into the overlay", NULL);
+	}
+	if (chdir("/") < 0)
+		return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "chdir /", NULL);
+	return 0;
+}
+
+/* Open the host paths in this mount namespace and write the overlay options
+ * with the fds' numbers. */
+static int open_sources(struct sandbox_plan *plan)
+{
+	size_t n_lower = plan->n_dirs - 2;
+	struct sbuf sb;
+
+	for (size_t i = 0; i < plan->n_dirs; i++) {
+		plan->dir_fds[i] = open(plan->dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (plan->dir_fds[i] < 0)
+			return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "open '", plan->dirs[i], "'",
+					    NULL);
+	}
+	plan->upper_fd = plan->dir_fds[n_lower];
+	sbuf_init(&sb, plan->overlay_data, plan->overlay_size);
+	sbuf_add(&sb, "lowerdir=");
+	for (size_t i = 0; i < n_lower; i++) {
+		if (i)
+			sbuf_add(&sb, ":");
+		sbuf_add_uint(&sb, (unsigned long)plan->dir_fds[i]);
+	}
+	sbuf_add(&sb, ",upperdir=");
+	sbuf_add_uint(&sb, (unsigned long)plan->upper_fd);
+	sbuf_add(&sb, ",workdir=");
+	sbuf_add_uint(&sb, (unsigned long)plan->dir_fds[n_lower + 1]);
+	/* Whole files and whole directories in the upper dir, for overlay_diff
+	 * (Docker's overlay2 mounts the same way). */
+	sbuf_add(&sb, ",redirect_dir=off,metacopy=off,index=off");
+	if (!sbuf_ok(&sb))
+		return sandbox_fail(plan->info_fd, OCB_ELIMIT, 0, "overlay options exceed a page", NULL);
+	for (size_t i = 0; i < plan->n_ops; i++) {
+		struct sandbox_op *op = &plan->ops[i];
+
+		if (!op->src)
+			continue;
+		/* A detached copy of the bind mount, attached after pivot_root
+		 * (when the host's tree is gone) with move_mount(). */
+		op->src_fd = open_tree(AT_FDCWD, op->src,
+				       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					   (op->opts & SANDBOX_OPF_FILE ? 0 : AT_RECURSIVE));
+		if (op->src_fd < 0)
+			return sandbox_fail(plan->info_fd, OCB_EENV, errno, "open_tree '", op->src, "'",
+					    NULL);
+	}
+	return 0;
+}
+
+static void close_sources(struct sandbox_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_dirs; i++)
+		if (plan->dir_fds[i] >= 0)
+			close(plan->dir_fds[i]);
+	for (size_t i = 0; i < plan->n_ops; i++)
+		if (plan->ops[i].src_fd >= 0)
+			close(plan->ops[i].src_fd);
+	plan->upper_fd = -1;
+}
+
+int sandbox_setup_root(struct sandbox_plan *plan)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return sandbox_fail(plan->info_fd, OCB_EENV, errno, "make the mounts private", NULL);
+	if (open_sources(plan) < 0)
+		return -1;
+	if (chdir("/proc/self/fd") < 0)
+		return sandbox_fail(plan->info_fd, OCB_EENV, errno, "chdir /proc/self/fd", NULL);
+	if (mount("overlay", BASE, "overlay", 0, plan->overlay_data) < 0)
+		return sandbox_fail(plan->info_fd, OCB_EENV, errno, "mount overlay (", plan->overlay_data,
+				    ")", NULL);
+	if (enter_root(plan) < 0)
+		return -1;
+	for (size_t i = 0; i < plan->n_ops; i++)
+		if (run_op(plan, &plan->ops[i]) < 0)
+			return -1;
+	close_sources(plan);
+	return 0;
+}

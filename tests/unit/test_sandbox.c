@@ -1,0 +1,439 @@
+/* The sandbox (builder/sandbox.h), end to end over a busybox rootfs.  Needs
+ * root, as `make check` runs here. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+
+#include "sandbox_fixture.h"
+#include "oci/banned.h"
+
+static int setup(void **state)
+{
+	*state = sbx_new();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	sbx_free(*state);
+	return 0;
+}
+
+/* Number of entries in the upper dir (0 = the step changed nothing). */
+static int upper_entries(struct sbx *s)
+{
+	DIR *d = opendir(s->upper);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static bool upper_has(struct sbx *s, const char *rel)
+{
+	char p[4096];
+	struct stat st;
+
+	sbx_path(p, sizeof(p), s->upper, rel);
+	return lstat(p, &st) == 0;
+}
+
+static void test_output_and_exit_code(void **state)
+{
+	struct sbx *s = *state;
+
+	sbx_sh(s, "echo out; echo err >&2; exit 3");
+	assert_string_equal(s->out, "out\nerr\n");
+	assert_int_equal(s->res.exit_code, 3);
+	assert_int_equal(s->res.signal, 0);
+}
+
+static void test_killed_by_signal(void **state)
+{
+	struct sbx *s = *state;
+
+	sbx_sh(s, "kill -9 $$");
+	assert_int_equal(s->res.signal, SIGKILL);
+	assert_int_equal(s->res.exit_code, 128 + SIGKILL);
+}
+
+static void test_noop_step_leaves_upper_empty(void **state)
+{
+	struct sbx *s = *state;
+
+	/* /proc, /sys, /dev, /etc/resolv.conf, /etc/hosts were all created as
+	 * mount points in the upper dir; none may remain. */
+	sbx_sh(s, "test -d /proc/self && test -c /dev/null && cat /etc/hosts >/dev/null");
+	assert_int_equal(s->res.exit_code, 0);
+	if (upper_entries(s) != 0)
+		fail_msg("upper dir not empty after a no-op step (proc? %d etc? %d dev? %d)",
+			 upper_has(s, "proc"), upper_has(s, "etc"), upper_has(s, "dev"));
+}
+
+static void test_pid1_is_init(void **state)
+{
+	struct sbx *s = *state;
+	long max = 0;
+	char *p;
+
+	sbx_sh(s, "echo $$; ls /proc | grep '^[0-9]*$'");
+	assert_int_equal(s->res.exit_code, 0);
+	/* The step is PID 2 (init is 1); /proc holds only the sandbox's pids. */
+	assert_true(!strncmp(s->out, "2\n", 2));
+	p = s->out + 2;
+	assert_true(!strncmp(p, "1\n", 2));
+	while (*p) {
+		long v = strtol(p, &p, 10);
+
+		if (v > max)
+			max = v;
+		while (*p == '\n')
+			p++;
+	}
+	assert_true(max <= 5);
+}
+
+static void test_hostname(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_config cfg = sbx_config(s, "hostname");
+	char host[256];
+
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, SANDBOX_DEFAULT_HOSTNAME "\n");
+	cfg = sbx_config(s, "hostname");
+	cfg.hostname = "buildbox";
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, "buildbox\n");
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	assert_string_not_equal(host, "buildbox");
+}
+
+static void test_network_none_has_only_lo(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_config cfg = sbx_config(s, "ls /sys/class/net; cat /sys/class/net/lo/flags");
+
+	cfg.network = SANDBOX_NET_NONE;
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_int_equal(s->res.exit_code, 0);
+	/* lo, and its flags with IFF_UP (0x1) and IFF_LOOPBACK (0x8) */
+	assert_string_equal(s->out, "lo\n0x9\n");
+}
+
+static void test_user_from_rootfs_passwd(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_config cfg = sbx_config(s, "id -u; id -g; id -G; echo $HOME");
+
+	cfg.user = "app";
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, "1000\n1000\n1000 50\n/home/app\n");
+
+	cfg = sbx_config(s, "id -u; id -g; echo $HOME");
+	cfg.user = "4321:50";
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, "4321\n50\n/\n");
+}
+
+static void test_unknown_user_fails(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_config cfg = sbx_config(s, "true");
+
+	cfg.user = "bob";
+	assert_int_equal(sandbox_run(&cfg, &s->res, &test_err), -1);
+	assert_int_equal(test_err.code, OCB_EINVAL);
+	assert_non_null(strstr(test_err.msg, "user 'bob' not found in /etc/passwd"));
+}
+
+static void test_dev(void **state)
+{
+	struct sbx *s = *state;
+
+	sbx_sh(s, "echo x >/dev/null && test -c /dev/zero && test -c /dev/full && test -d /dev/shm && "
+		  "touch /dev/shm/x && test -c /dev/pts/ptmx && test -L /dev/ptmx && test -L /dev/stdout && "
+		  "head -c 7 /dev/urandom | wc -c && ls /dev | wc -l");
+	assert_int_equal(s->res.exit_code, 0);
+	assert_string_equal(s->out, "7\n13\n");
+}
+
+static void test_resolv_conf_and_hosts(void **state)
+{
+	struct sbx *s = *state;
+	char want[8192] = {0};
+	int fd = open("/etc/hosts", O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_true(read(fd, want, sizeof(want) - 1) >= 0);
+	close(fd);
+	sbx_sh(s,
+	       "cat /etc/hosts; test -r /etc/resolv.conf && echo ok; { echo x >>/etc/hosts; } 2>/dev/null || "
+	       "echo ro");
+	assert_int_equal(s->res.exit_code, 0);
+	assert_true(!strncmp(s->out, want, strlen(want)));
+	assert_string_equal(s->out + strlen(want), "ok\nro\n");
+	assert_false(upper_has(s, "etc/hosts"));
+	assert_false(upper_has(s, "etc/resolv.conf"));
+}
+
+static void test_cache_mount(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_config cfg =
+	    sbx_config(s, "echo hit >>/root/.cache/pkg/log && cat /root/.cache/pkg/log");
+	struct sandbox_mount m = {SANDBOX_MOUNT_CACHE, NULL, "/root/.cache/pkg"};
+	char cache[4096], log[4096];
+
+	sbx_path(cache, sizeof(cache), s->dir, "cache");
+	sbx_mkdir(s->dir, "cache", 0755);
+	m.source = cache;
+	cfg.mounts = &m;
+	cfg.n_mounts = 1;
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, "hit\n");
+	s->out_len = 0;
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, "hit\nhit\n");
+	sbx_path(log, sizeof(log), cache, "log");
+	assert_true(access(log, F_OK) == 0);
+	assert_int_equal(upper_entries(s), 0);
+}
+
+static void test_secret(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_config cfg =
+	    sbx_config(s, "cat /run/secrets/token; echo x >/run/secrets/token || echo ro");
+	struct sandbox_mount m = {SANDBOX_MOUNT_SECRET, NULL, "token"};
+	char secret[4096];
+
+	sbx_path(secret, sizeof(secret), s->dir, "secret");
+	testutil_write_file(secret, "s3cr3t\n", 7);
+	m.source = secret;
+	cfg.mounts = &m;
+	cfg.n_mounts = 1;
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_non_null(strstr(s->out, "s3cr3t\n"));
+	assert_non_null(strstr(s->out, "ro\n"));
+	assert_int_equal(upper_entries(s), 0);
+}
+
+static void test_fds_closed(void **state)
+{
+	struct sbx *s = *state;
+	int leak = open("/", O_RDONLY); /* deliberately without O_CLOEXEC */
+
+	assert_true(leak >= 0);
+	sbx_sh(s, "ls /proc/self/fd | tr '\\n' ' '");
+	close(leak);
+	/* 0 1 2 and the directory ls itself is reading */
+	assert_string_equal(s->out, "0 1 2 3 ");
+}
+
+static void test_exec_errors(void **state)
+{
+	struct sbx *s = *state;
+	const char *argv1[] = {"/bin/nope", NULL};
+	const char *argv2[] = {"nope", "arg", NULL};
+	const char *argv3[] = {"echo", "exec", "form", NULL};
+	struct sandbox_config cfg = sbx_config(s, NULL);
+
+	cfg.argv = argv1;
+	assert_int_equal(sandbox_run(&cfg, &s->res, &test_err), -1);
+	assert_int_equal(test_err.code, OCB_EBUILD);
+	assert_int_equal(test_err.errnum, ENOENT);
+	assert_string_equal(test_err.msg, "exec '/bin/nope'");
+	cfg.argv = argv2;
+	assert_int_equal(sandbox_run(&cfg, &s->res, &test_err), -1);
+	assert_string_equal(test_err.msg, "exec 'nope'");
+	cfg.argv = argv3; /* found through PATH */
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, "exec form\n");
+}
+
+static void test_env_and_workdir(void **state)
+{
+	struct sbx *s = *state;
+	const char *env[] = {"FOO=bar", NULL};
+	struct sandbox_config cfg = sbx_config(s, "echo $FOO $PATH $HOME; pwd");
+
+	cfg.env = env;
+	cfg.cwd = "/work/dir";
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, "bar " SANDBOX_DEFAULT_PATH " /root\n/work/dir\n");
+	/* The workdir is part of the step's result, like Docker's WORKDIR. */
+	assert_true(upper_has(s, "work/dir"));
+}
+
+static void test_changes_reach_upper(void **state)
+{
+	struct sbx *s = *state;
+	char p[4096], v[4] = {0};
+	struct stat st;
+
+	sbx_mkdir(s->lower, "data", 0755);
+	sbx_write(s->lower, "data/a", "a");
+	sbx_sh(s,
+	       "echo new >/new && echo more >>/etc/group && rm /bin/false && rm -rf /data && mkdir /data && "
+	       "touch /data/b");
+	assert_int_equal(s->res.exit_code, 0);
+	assert_true(upper_has(s, "new"));
+	assert_true(upper_has(s, "etc/group"));
+	sbx_path(p, sizeof(p), s->upper, "bin/false");
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISCHR(st.st_mode) && st.st_rdev == 0); /* overlay whiteout */
+	sbx_path(p, sizeof(p), s->upper, "data");
+	assert_int_equal(getxattr(p, "trusted.overlay.opaque", v, sizeof(v) - 1), 1);
+	assert_string_equal(v, "y");
+}
+
+static char *read_mountinfo(void)
+{
+	static char buf[1 << 16];
+	int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	return strdup(buf);
+}
+
+static void test_nothing_left_mounted(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_mount m[2] = {{SANDBOX_MOUNT_CACHE, NULL, "/var/cache/x"},
+				     {SANDBOX_MOUNT_SECRET, "/etc/hostname", "h"}};
+	struct sandbox_config cfg = sbx_config(s, "cat /proc/self/mountinfo | wc -l");
+	char *before = read_mountinfo(), *after;
+
+	m[0].source = s->work; /* any directory */
+	cfg.mounts = m;
+	cfg.n_mounts = access("/etc/hostname", R_OK) == 0 ? 2 : 1;
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_true(strtol(s->out, NULL, 10) > 10); /* the sandbox did have its mounts */
+	after = read_mountinfo();
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+static int abort_output(void *ctx, const char *buf, size_t len, struct ocb_error *err)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return ocb_error_set(err, OCB_EFAIL, 0, "enough");
+}
+
+static void test_output_callback_stops_step(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_config cfg = sbx_config(s, "echo hi; exec sleep 1000");
+
+	cfg.output = abort_output;
+	assert_int_equal(sandbox_run(&cfg, &s->res, &test_err), -1);
+	assert_string_equal(test_err.msg, "step output: enough");
+}
+
+static int kill_all_output(void *ctx, const char *buf, size_t len, struct ocb_error *err)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	(void)err;
+	sandbox_kill_all();
+	return 0;
+}
+
+static void test_kill_all(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_config cfg = sbx_config(s, "echo hi; exec sleep 1000");
+
+	cfg.output = kill_all_output;
+	assert_int_equal(sandbox_run(&cfg, &s->res, &test_err), -1);
+	assert_non_null(strstr(test_err.msg, "killed by signal 9"));
+}
+
+static void test_bad_config(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_mount m = {SANDBOX_MOUNT_CACHE, "/tmp", "/proc/x"};
+	struct sandbox_config cfg = sbx_config(s, "true");
+
+	cfg.mounts = &m;
+	cfg.n_mounts = 1;
+	assert_int_equal(sandbox_run(&cfg, &s->res, &test_err), -1);
+	assert_int_equal(test_err.code, OCB_EINVAL);
+	m.kind = SANDBOX_MOUNT_SECRET;
+	m.target = "../x";
+	assert_int_equal(sandbox_run(&cfg, &s->res, &test_err), -1);
+	assert_int_equal(test_err.code, OCB_EINVAL);
+	cfg = sbx_config(s, "true");
+	cfg.cwd = "relative";
+	assert_int_equal(sandbox_run(&cfg, &s->res, &test_err), -1);
+	assert_int_equal(test_err.code, OCB_EINVAL);
+}
+
+static void test_not_root_is_env_error(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_config cfg = sbx_config(s, "true");
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct ocb_error e = OCB_ERROR_INIT;
+
+		if (setresuid(65534, 65534, 65534) < 0)
+			_exit(2);
+		_exit(sandbox_run(&cfg, &s->res, &e) == -1 && e.code == OCB_EENV && strstr(e.msg, "root")
+			  ? 0
+			  : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_output_and_exit_code, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_noop_step_leaves_upper_empty, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pid1_is_init, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostname, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_network_none_has_only_lo, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_user_from_rootfs_passwd, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_user_fails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dev, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_resolv_conf_and_hosts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_mount, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_secret, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fds_closed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_env_and_workdir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_changes_reach_upper, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nothing_left_mounted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_output_callback_stops_step, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kill_all, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_not_root_is_env_error, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
