@@ -63,7 +63,9 @@ static int writer_setup(struct oci_layer_writer *w, struct oci_blobstore *bs, st
 		return -1;
 	if (oci_compressor_new(&w->comp, c, w->opts.level, sink_to_blob, w->blob, err) < 0)
 		return -1;
-	return layer_pipe_start(&w->pipe, &w->diff_hasher, consume_to_compressor, w->comp, err);
+	/* Uncompressed, the blob writer's digest is the diff_id: hash once. */
+	return layer_pipe_start(&w->pipe, c == OCI_COMPRESSION_NONE ? NULL : &w->diff_hasher,
+				consume_to_compressor, w->comp, err);
 }
 
 int oci_layer_writer_new(struct oci_layer_writer **out, struct oci_blobstore *bs,
@@ -420,6 +422,8 @@ static int writer_finish(struct oci_layer_writer *w, struct oci_layer_desc *out,
 	blob = steal_pointer(&w->blob);
 	if (oci_blob_writer_commit(blob, NULL, -1, &d.digest, &d.size, err) < 0)
 		return -1;
+	if (w->opts.compression == OCI_COMPRESSION_NONE)
+		d.diff_id = d.digest;
 	*out = d;
 	return 0;
 }

@@ -332,6 +332,48 @@ static void test_tools_read_output(void **state)
 	check_tool_reads(OCI_COMPRESSION_ZSTD, "zstd");
 }
 
+/* We read what the reference tools write (gzip with a file name in its
+ * header, zstd with its own frame options). */
+static void check_read_tool_output(enum oci_compression algo, const char *tool)
+{
+	unsigned char *data = make_data(300000), *back = NULL;
+	char *dir = testutil_mkdtemp(), *cmd = NULL, *buf;
+	char raw[4096], packed[4096];
+	struct oci_digest seen;
+	size_t backlen = 0, len;
+	FILE *fp;
+
+	snprintf(raw, sizeof(raw), "%s/raw.tar", dir);
+	snprintf(packed, sizeof(packed), "%s/packed", dir);
+	testutil_write_file(raw, data, 300000);
+	assert_true(asprintf(&cmd, "%s -c %s > %s", tool, raw, packed) > 0);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	fp = fopen(packed, "rb");
+	assert_non_null(fp);
+	buf = malloc(1 << 20);
+	len = fread(buf, 1, 1 << 20, fp);
+	fclose(fp);
+	assert_ok(decompress_all(algo, buf, len, 4096, &back, &backlen, &seen, &test_err));
+	assert_int_equal(backlen, 300000);
+	assert_memory_equal(back, data, 300000);
+	free(back);
+	free(buf);
+	testutil_rmtree(dir);
+	free(dir);
+	free(data);
+}
+
+static void test_read_tool_output(void **state)
+{
+	if (system("command -v gzip >/dev/null && command -v zstd >/dev/null") != 0)
+		skip();
+	check_read_tool_output(OCI_COMPRESSION_GZIP, "gzip -9");
+	check_read_tool_output(OCI_COMPRESSION_AUTO, "gzip -1");
+	check_read_tool_output(OCI_COMPRESSION_ZSTD, "zstd -q -19");
+	check_read_tool_output(OCI_COMPRESSION_AUTO, "zstd -q --no-check");
+}
+
 static void test_media_types(void **state)
 {
 	struct ocb_error err = OCB_ERROR_INIT;
@@ -394,13 +436,21 @@ static void test_bad_levels_and_misuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_roundtrip_gzip),	  cmocka_unit_test(test_roundtrip_zstd),
-	    cmocka_unit_test(test_roundtrip_none),	  cmocka_unit_test(test_truncated_gzip),
-	    cmocka_unit_test(test_truncated_zstd),	  cmocka_unit_test(test_corrupt_gzip),
-	    cmocka_unit_test(test_corrupt_zstd),	  cmocka_unit_test(test_trailing_garbage),
-	    cmocka_unit_test(test_multi_member),	  cmocka_unit_test(test_gzip_header_deterministic),
-	    cmocka_unit_test(test_zstd_deterministic),	  cmocka_unit_test(test_tools_read_output),
-	    cmocka_unit_test(test_media_types),		  cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_roundtrip_gzip),
+	    cmocka_unit_test(test_roundtrip_zstd),
+	    cmocka_unit_test(test_roundtrip_none),
+	    cmocka_unit_test(test_truncated_gzip),
+	    cmocka_unit_test(test_truncated_zstd),
+	    cmocka_unit_test(test_corrupt_gzip),
+	    cmocka_unit_test(test_corrupt_zstd),
+	    cmocka_unit_test(test_trailing_garbage),
+	    cmocka_unit_test(test_multi_member),
+	    cmocka_unit_test(test_gzip_header_deterministic),
+	    cmocka_unit_test(test_zstd_deterministic),
+	    cmocka_unit_test(test_tools_read_output),
+	    cmocka_unit_test(test_read_tool_output),
+	    cmocka_unit_test(test_media_types),
+	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_bad_levels_and_misuse),
 	};
 

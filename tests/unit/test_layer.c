@@ -419,6 +419,42 @@ static void test_entry_api_whiteouts(void **state)
 	free(l);
 }
 
+/* Symlinks, fifos and a second name of an inode through the entry API. */
+static void test_entry_api_links_and_specials(void **state)
+{
+	struct fixture *f = *state;
+	struct oci_layer_options opts = {.compression = OCI_COMPRESSION_GZIP};
+	struct oci_layer_writer *w;
+	struct oci_layer_desc d;
+	struct rlist *l = calloc(1, sizeof(*l));
+	char p[4096], q[4096];
+
+	mk_dir(f, "d");
+	mk_file(f, "d/one", "same inode");
+	path_in(p, sizeof(p), f->tree, "d/one");
+	path_in(q, sizeof(q), f->tree, "d/two");
+	assert_int_equal(link(p, q), 0);
+	assert_int_equal(symlinkat("../elsewhere", f->tree_fd, "d/sym"), 0);
+	assert_int_equal(mkfifoat(f->tree_fd, "d/pipe", 0640), 0);
+	assert_ok(oci_layer_writer_new(&w, &f->bs, &opts, &test_err));
+	assert_ok(oci_layer_add_path(w, f->tree_fd, "d/two", &test_err));
+	assert_ok(oci_layer_add_path(w, f->tree_fd, "d/one", &test_err));
+	assert_ok(oci_layer_add_path(w, f->tree_fd, "d/sym", &test_err));
+	assert_ok(oci_layer_add_path(w, f->tree_fd, "d/pipe", &test_err));
+	assert_ok(oci_layer_writer_commit(w, &d, &test_err));
+	read_layer(f, &d, l);
+	assert_int_equal(l->n, 4);
+	assert_int_equal(l->v[0].size, 10); /* the first name seen carries the data */
+	assert_true(l->v[1].is_hardlink);
+	assert_string_equal(l->v[1].link, "d/two");
+	assert_int_equal(l->v[2].type, AE_IFLNK);
+	assert_string_equal(l->v[2].link, "../elsewhere");
+	assert_int_equal(l->v[3].type, AE_IFIFO);
+	assert_int_equal(l->v[3].mode, 0640);
+	rlist_release(l);
+	free(l);
+}
+
 static void expect_einval(int rc, struct ocb_error *err)
 {
 	assert_int_equal(rc, -1);
@@ -551,6 +587,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_deterministic_with_source_date_epoch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_codecs_share_the_tar, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_entry_api_whiteouts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_entry_api_links_and_specials, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_entry_api_rejects_bad_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_layer_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tree_prefix_and_empty, setup, teardown),
