@@ -230,14 +230,24 @@ void recipe_free(struct recipe *r);
 /* The stage named name, or NULL. */
 const struct recipe_stage *recipe_stage_find(const struct recipe *r, const char *name);
 
-/* The environment a run step's command gets from the recipe, as "KEY=VALUE"
- * strings (NULL-terminated, *envp owned by the caller; free with
- * recipe_env_free): the platform variables, then [args] (after --build-arg),
- * then the stage's env, then the step's env, a later one replacing an
- * earlier one of the same name.  The builder puts the base image's
- * environment underneath. */
+/* Environments, as "KEY=VALUE" strings in a NULL-terminated array owned by
+ * the caller (free with recipe_env_free).  base_env is the base image's
+ * Config.Env (NULL for none, or when the base is scratch).
+ *
+ * recipe_stage_image_env: the Env of the stage's image: base_env with the
+ * stage's env applied, each value expanded again from what was written
+ * against the keys before it, then the base image's environment, then
+ * [args], then the platform variables (so PATH = "/app/bin:$PATH" extends
+ * the base image's PATH, as ENV does in a Dockerfile).
+ *
+ * recipe_step_env: what a run step's command gets: the platform variables,
+ * then [args] (after --build-arg), then the stage's image Env, then the
+ * step's env (expanded the same way), a later one replacing an earlier one
+ * of the same name.  step may be NULL. */
+int recipe_stage_image_env(const struct recipe *r, const struct recipe_stage *stage,
+			   const char *const *base_env, char ***envp, struct ocb_error *err);
 int recipe_step_env(const struct recipe *r, const struct recipe_stage *stage, const struct recipe_step *step,
-		    char ***envp, struct ocb_error *err);
+		    const char *const *base_env, char ***envp, struct ocb_error *err);
 void recipe_env_free(char **envp);
 
 #endif

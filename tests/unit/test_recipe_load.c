@@ -220,7 +220,7 @@ static void test_step_env(void **state)
 			   "CGO=0x"};
 	size_t n = 0;
 
-	assert_ok(recipe_step_env(r, b, &b->steps[3], &env, &test_err));
+	assert_ok(recipe_step_env(r, b, &b->steps[3], NULL, &env, &test_err));
 	for (char **p = env; *p; p++)
 		n++;
 	assert_int_equal(n, 8 + 2 + 3 + 1);
@@ -231,6 +231,55 @@ static void test_step_env(void **state)
 		if (!found)
 			fail_msg("'%s' not in the step environment", want[i]);
 	}
+	recipe_env_free(env);
+	recipe_free(r);
+}
+
+static bool env_has(char **env, const char *kv)
+{
+	for (char **p = env; *p; p++)
+		if (!strcmp(*p, kv))
+			return true;
+	return false;
+}
+
+static void test_env_with_base_image(void **state)
+{
+	static const char *text =
+	    "version = 1\n"
+	    "[args]\nHOME = \"/from-args\"\nV = \"1\"\n"
+	    "[stages.s]\nfrom = \"x:1\"\n"
+	    "env = { PATH = \"/app/bin:$PATH\", WHERE = \"$HOME/app\", B = \"${A:-none}\", A = \"a\" }\n"
+	    "steps = [{ run = \"x\", env = { PATH = \"/step:$PATH\", V = \"v$V\" } }]\n";
+	const char *base[] = {"PATH=/usr/bin:/bin", "HOME=/root", "junk", "A=from-base", NULL};
+	struct recipe *r = load(text, NULL);
+	const struct recipe_stage *s = &r->stages[0];
+	char **env = NULL;
+	size_t n = 0;
+
+	/* The model alone cannot see the base image: $PATH is empty there. */
+	assert_string_equal(s->env.items[0].value.value, "/app/bin:");
+	assert_ok(recipe_stage_image_env(r, s, base, &env, &test_err));
+	for (char **p = env; *p; p++)
+		n++;
+	assert_int_equal(n, 5);
+	assert_true(env_has(env, "PATH=/app/bin:/usr/bin:/bin"));
+	assert_true(env_has(env, "WHERE=/root/app")); /* the base's ENV beats [args] */
+	assert_true(env_has(env, "B=from-base"));
+	assert_true(env_has(env, "A=a"));
+	assert_false(env_has(env, "V=1")); /* args are not in the image */
+	recipe_env_free(env);
+
+	assert_ok(recipe_step_env(r, s, &s->steps[0], base, &env, &test_err));
+	assert_true(env_has(env, "PATH=/step:/app/bin:/usr/bin:/bin"));
+	assert_true(env_has(env, "V=v1"));
+	assert_true(env_has(env, "HOME=/root"));
+	assert_true(env_has(env, "TARGETOS=linux"));
+	recipe_env_free(env);
+
+	assert_ok(recipe_stage_image_env(r, s, NULL, &env, &test_err));
+	assert_true(env_has(env, "PATH=/app/bin:"));
+	assert_true(env_has(env, "WHERE=/from-args/app"));
 	recipe_env_free(env);
 	recipe_free(r);
 }
@@ -316,9 +365,13 @@ static void test_load_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_load_top_level),     cmocka_unit_test(test_load_build_stage),
-	    cmocka_unit_test(test_load_runtime_stage), cmocka_unit_test(test_step_env),
-	    cmocka_unit_test(test_graph_waves),	       cmocka_unit_test(test_target_override_and_defaults),
+	    cmocka_unit_test(test_load_top_level),
+	    cmocka_unit_test(test_load_build_stage),
+	    cmocka_unit_test(test_load_runtime_stage),
+	    cmocka_unit_test(test_step_env),
+	    cmocka_unit_test(test_env_with_base_image),
+	    cmocka_unit_test(test_graph_waves),
+	    cmocka_unit_test(test_target_override_and_defaults),
 	    cmocka_unit_test(test_load_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
