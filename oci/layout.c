@@ -339,7 +339,15 @@ int oci_layout_lookup(const struct oci_layout *l, const char *query, struct oci_
 
 	if (oci_layout_read_index(l, &x, err) < 0)
 		return -1;
-	i = find_entry(&x, query, err);
+	if (!query || !*query) {
+		/* oci:DIR without a tag: the layout's only image. */
+		i = x.n_manifests == 1 ? 0 : -1;
+		if (i < 0)
+			ocb_error_set(err, x.n_manifests ? OCB_EINVAL : OCB_ENOTFOUND, 0,
+				      "OCI layout '%s' holds %zu images: name one", l->path, x.n_manifests);
+	} else {
+		i = find_entry(&x, query, err);
+	}
 	if (i < 0)
 		goto out;
 	if (name_out && oci_layout_entry_name(&x.manifests[i]) &&

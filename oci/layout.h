@@ -54,7 +54,9 @@ int oci_layout_remove_ref(const struct oci_layout *l, const char *name, struct o
 /* Find an entry by exact ref name, then by normalised image reference
  * ("busybox" finds "docker.io/library/busybox:latest"), then by digest or a
  * unique hex prefix of it (at least 4 characters).  *out gets a copy of the
- * entry; name_out (may be NULL) its ref name (NULL when unnamed).
+ * entry; name_out (may be NULL) its ref name (NULL when unnamed).  A NULL
+ * or empty query picks the only entry (oci:DIR without a tag); with several
+ * entries that is OCB_EINVAL.
  * OCB_ENOTFOUND when nothing matches, OCB_EINVAL when a prefix is ambiguous. */
 int oci_layout_lookup(const struct oci_layout *l, const char *query, struct oci_descriptor *out,
 		      char **name_out, struct ocb_error *err);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -206,6 +207,11 @@ static void test_layout_copy_verify_gc(void **state)
 	assert_ok(oci_layout_copy(&out, &f->l, &a, &test_err));
 	assert_ok(oci_layout_set_ref(&out, "latest", &a, &test_err));
 	assert_int_equal(count_blobs(path), 3);
+	assert_ok(oci_layout_lookup(&out, NULL, &got, NULL, &test_err)); /* the only one */
+	assert_string_equal(got.digest.str, a.digest.str);
+	oci_descriptor_release(&got);
+	assert_int_equal(oci_layout_lookup(&f->l, "", &got, NULL, &err), -1); /* two: ambiguous */
+	assert_int_equal(err.code, OCB_EINVAL);
 	assert_ok(oci_layout_lookup(&out, "latest", &got, NULL, &test_err));
 	assert_ok(oci_layout_verify(&out, &got, &test_err));
 	oci_descriptor_release(&got);
@@ -240,6 +246,40 @@ static void test_layout_copy_verify_gc(void **state)
 	oci_descriptor_release(&b);
 }
 
+/* Writers in several processes: the lock keeps every ref. */
+static void test_layout_concurrent_set_ref(void **state)
+{
+	struct fixture *f = *state;
+	struct oci_descriptor img;
+	struct oci_index x;
+	pid_t pids[4];
+
+	testutil_make_image(&f->l, "linux/amd64", "shared", &img);
+	for (int p = 0; p < 4; p++) {
+		pids[p] = fork();
+		assert_true(pids[p] >= 0);
+		if (pids[p] == 0) {
+			struct oci_layout l;
+			int rc = oci_layout_open(&l, f->path, false, NULL);
+			for (int i = 0; rc == 0 && i < 10; i++) {
+				char name[64];
+				snprintf(name, sizeof(name), "p%d:t%d", p, i);
+				rc = oci_layout_set_ref(&l, name, &img, NULL);
+			}
+			_exit(rc == 0 ? 0 : 1);
+		}
+	}
+	for (int p = 0; p < 4; p++) {
+		int status = 0;
+		assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	assert_ok(oci_layout_read_index(&f->l, &x, &test_err));
+	assert_int_equal(x.n_manifests, 40);
+	oci_index_release(&x);
+	oci_descriptor_release(&img);
+}
+
 static void test_layout_rejects_bad_index(void **state)
 {
 	struct fixture *f = *state;
@@ -262,6 +302,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_layout_refs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_layout_resolve_platforms, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_layout_copy_verify_gc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_layout_concurrent_set_ref, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_layout_rejects_bad_index, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
