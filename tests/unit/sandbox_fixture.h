@@ -158,7 +158,7 @@ static struct sandbox_config sbx_config(struct sbx *s, const char *shell)
 }
 
 /* Run `shell` in s with default settings; asserts the sandbox itself worked. */
-static void sbx_sh(struct sbx *s, const char *shell)
+static inline void sbx_sh(struct sbx *s, const char *shell)
 {
 	struct sandbox_config cfg = sbx_config(s, shell);
 
