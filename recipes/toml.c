@@ -583,11 +583,11 @@ void toml_free(struct toml_value *v)
 			toml_free(v->u.tab.items[i].value);
 		}
 		free(v->u.tab.items);
+		free(toml_node_of(v)->index);
 		break;
 	default:
 		break;
 	}
-	free(toml_node_of(v)->index);
 	free(v);
 }
 

@@ -32,8 +32,9 @@ enum {
 	TOML_F_AOT = 1 << 4,	  /* array created by [[header]] (not a static array) */
 };
 
-/* Every value is allocated as a node; the public struct comes first so a
- * struct toml_value * is also the node's address. */
+/* Arrays and tables are allocated as nodes; the public struct comes first so
+ * a struct toml_value * is also the node's address.  Scalars are allocated as
+ * a bare struct toml_value: never call toml_node_of() on one. */
 struct toml_node {
 	struct toml_value v;
 	unsigned flags;

@@ -19,20 +19,23 @@
 struct toml_value *toml_node_new(struct toml_parser *p, enum toml_type type, struct toml_pos pos,
 				 uint32_t depth)
 {
+	bool container = type == TOML_ARRAY || type == TOML_TABLE;
 	struct toml_node *n;
 
-	if ((type == TOML_ARRAY || type == TOML_TABLE) && depth > TOML_MAX_DEPTH) {
+	if (container && depth > TOML_MAX_DEPTH) {
 		toml_fail(p, pos, "tables and arrays nest deeper than %d levels", TOML_MAX_DEPTH);
 		return NULL;
 	}
-	n = calloc(1, sizeof(*n));
+	/* Scalars are most of a document: they get no node fields. */
+	n = calloc(1, container ? sizeof(struct toml_node) : sizeof(struct toml_value));
 	if (!n) {
 		toml_fail_nomem(p);
 		return NULL;
 	}
 	n->v.type = type;
 	n->v.pos = pos;
-	n->depth = depth;
+	if (container)
+		n->depth = depth;
 	return &n->v;
 }
 
