@@ -15,6 +15,11 @@ struct cli_command {
 	const char *summary;
 };
 
+int cmd_images(int argc, char **argv, struct ocb_error *err);
+int cmd_import(int argc, char **argv, struct ocb_error *err);
+int cmd_inspect(int argc, char **argv, struct ocb_error *err);
+int cmd_manifest(int argc, char **argv, struct ocb_error *err);
+int cmd_rmi(int argc, char **argv, struct ocb_error *err);
 int cmd_version(int argc, char **argv, struct ocb_error *err);
 int cmd_check(int argc, char **argv, struct ocb_error *err);
 

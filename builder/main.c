@@ -7,6 +7,11 @@
 #include "oci/banned.h"
 
 static const struct cli_command commands[] = {
+	{"import", cmd_import, "make a one-layer image from a root filesystem tarball"},
+	{"images", cmd_images, "list the images in the local store"},
+	{"inspect", cmd_inspect, "show an image's manifest and config"},
+	{"manifest", cmd_manifest, "make a multi-platform index (manifest create)"},
+	{"rmi", cmd_rmi, "remove images from the local store"},
 	{"version", cmd_version, "print the version"},
 	{"check", cmd_check, "validate a recipe and print its stage graph"},
 };

@@ -98,3 +98,29 @@ setup_binfmt_arm64() {
 	[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] ||
 		cat /usr/lib/binfmt.d/qemu-aarch64.conf >/proc/sys/fs/binfmt_misc/register
 }
+
+# A richer rootfs fixture: busybox plus owners, modes, a hardlink, symlinks,
+# an empty dir and a long name, to compare trees after a round trip.
+make_fixture_rootfs() {
+	root=$1; arch=${2:-amd64}
+	make_busybox_rootfs "$root" "$arch"
+	mkdir -p "$root/home/app/data" "$root/empty" "$root/opt/a/very/deep/directory/tree/that/makes/the/name/longer/than/one/hundred/characters/for/pax"
+	echo "app data" >"$root/home/app/data/file.txt"
+	chown -R 1000:1000 "$root/home/app"
+	chmod 0700 "$root/home/app/data"
+	echo secret >"$root/root/secret"; chmod 0600 "$root/root/secret"
+	echo "#!/bin/sh" >"$root/bin/suid-tool"; chmod 4755 "$root/bin/suid-tool"
+	ln "$root/home/app/data/file.txt" "$root/home/app/data/hardlink.txt"
+	ln -s ../home/app/data/file.txt "$root/opt/rel-link"
+	ln -s /bin/busybox "$root/opt/abs-link"
+	echo deep >"$root/opt/a/very/deep/directory/tree/that/makes/the/name/longer/than/one/hundred/characters/for/pax/file-with-a-long-name.txt"
+	touch -h -d @1600000000 "$root/opt/rel-link"
+}
+
+# A listing of a tree that a faithful round trip must reproduce: path, type,
+# mode, owner, link target, link count and content hash.
+tree_listing() {
+	(cd "$1" && find . -mindepth 1 -printf '%P %y %m %U:%G %n %l\n' | LC_ALL=C sort) >"$2.meta"
+	(cd "$1" && find . -mindepth 1 -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) >"$2.sums"
+	cat "$2.meta" "$2.sums" >"$2"
+}

@@ -1,0 +1,25 @@
+/* Where the local store lives: $OCB_ROOT, else /var/lib/ocb as root, else
+ * $XDG_DATA_HOME/ocb (~/.local/share/ocb). */
+#ifndef OCB_CLI_STORE_H
+#define OCB_CLI_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "oci/error.h"
+
+/* *out is malloc'd. */
+int cli_store_root(char **out, struct ocb_error *err);
+/* SOURCE_DATE_EPOCH from the environment: 1 and *epoch set when present and
+ * valid, 0 when absent, -1 (OCB_EINVAL) when malformed. */
+int cli_source_date_epoch(long long *epoch, struct ocb_error *err);
+
+#endif
+
+struct oci_layout;
+
+/* Open the local store (creating it when create is set). */
+int cli_store_open(struct oci_layout *store, bool create, struct ocb_error *err);
+/* The image creation time: SOURCE_DATE_EPOCH when set, else now, as RFC 3339
+ * UTC ("2023-11-14T22:13:20Z") into buf. */
+int cli_created_time(char *buf, size_t size, struct ocb_error *err);
