@@ -19,12 +19,14 @@ int cmd_images(int argc, char **argv, struct ocb_error *err);
 int cmd_import(int argc, char **argv, struct ocb_error *err);
 int cmd_inspect(int argc, char **argv, struct ocb_error *err);
 int cmd_manifest(int argc, char **argv, struct ocb_error *err);
+int cmd_load(int argc, char **argv, struct ocb_error *err);
+int cmd_save(int argc, char **argv, struct ocb_error *err);
 int cmd_rmi(int argc, char **argv, struct ocb_error *err);
 int cmd_version(int argc, char **argv, struct ocb_error *err);
 int cmd_check(int argc, char **argv, struct ocb_error *err);
 
 /* A usage error (exit code 2) for subcommand cmd. */
 int cli_usage_error(struct ocb_error *err, const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -34,7 +34,8 @@ static int parse_command(const char *opt, const char *arg, char ***out, struct o
 	j = json_loads(arg, JSON_DECODE_ANY, NULL);
 	if (!j || !json_is_array(j)) {
 		json_decref(j);
-		return ocb_error_set(err, OCB_EINVAL, 0, "--%s '%s' is not a JSON array of strings", opt, arg);
+		return ocb_error_set(err, OCB_EINVAL, 0, "--%s '%s' is not a JSON array of strings", opt,
+				     arg);
 	}
 	for (size_t i = 0; i < json_array_size(j); i++) {
 		const char *s = json_string_value(json_array_get(j, i));
@@ -142,7 +143,8 @@ static int parse_retries(const char *arg, int64_t *out, struct ocb_error *err)
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (errno || *end || end == arg || v < 0 || v > INT_MAX)
-		return ocb_error_set(err, OCB_EINVAL, 0, "--health-retries '%s' is not a non-negative integer", arg);
+		return ocb_error_set(err, OCB_EINVAL, 0,
+				     "--health-retries '%s' is not a non-negative integer", arg);
 	*out = v;
 	return 0;
 }
@@ -221,7 +223,8 @@ int cli_config_apply(struct oci_image_config *c, int opt, const char *arg, struc
 		return set_string(&e->user, arg, err);
 	case CLI_OPT_WORKDIR:
 		if (arg[0] != '/')
-			return ocb_error_set(err, OCB_EINVAL, 0, "--workdir '%s' must be an absolute path", arg);
+			return ocb_error_set(err, OCB_EINVAL, 0, "--workdir '%s' must be an absolute path",
+					     arg);
 		return set_string(&e->working_dir, arg, err);
 	case CLI_OPT_EXPOSE:
 		return add_port(c, arg, err);
@@ -229,7 +232,8 @@ int cli_config_apply(struct oci_image_config *c, int opt, const char *arg, struc
 		return set_label(c, arg, err);
 	case CLI_OPT_VOLUME:
 		if (arg[0] != '/')
-			return ocb_error_set(err, OCB_EINVAL, 0, "--volume '%s' must be an absolute path", arg);
+			return ocb_error_set(err, OCB_EINVAL, 0, "--volume '%s' must be an absolute path",
+					     arg);
 		return add_unique(&e->volumes, arg, err);
 	case CLI_OPT_STOP_SIGNAL:
 		return set_signal(c, arg, err);

@@ -47,7 +47,8 @@ int cli_source_date_epoch(long long *epoch, struct ocb_error *err)
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno || *end || v < 0)
-		return ocb_error_set(err, OCB_EINVAL, 0, "SOURCE_DATE_EPOCH '%s' is not a non-negative integer", s);
+		return ocb_error_set(err, OCB_EINVAL, 0,
+				     "SOURCE_DATE_EPOCH '%s' is not a non-negative integer", s);
 	*epoch = v;
 	return 1;
 }
@@ -60,7 +61,8 @@ int cli_store_open(struct oci_layout *store, bool create, struct ocb_error *err)
 		return -1;
 	if (oci_layout_open(store, root, create, err) < 0) {
 		if (err && err->code == OCB_ENOTFOUND)
-			return ocb_error_set(err, OCB_ENOTFOUND, 0, "no local store at '%s' (set OCB_ROOT)", root);
+			return ocb_error_set(err, OCB_ENOTFOUND, 0, "no local store at '%s' (set OCB_ROOT)",
+					     root);
 		return ocb_error_wrap(err, "local store '%s'", root);
 	}
 	return 0;

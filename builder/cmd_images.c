@@ -79,8 +79,8 @@ static void print_entry(const struct oci_layout *store, const struct oci_descrip
 	}
 	human_size(image_size(store, d, 0), size, sizeof(size));
 	printf("%-40s %-16s %-19.19s %-6s %s\n", repo ? repo : (name ? name : "<none>"), tag,
-	       oci_digest_hex(&d->digest), oci_media_kind(d->media_type) == OCI_KIND_INDEX ? "index" : "image",
-	       size);
+	       oci_digest_hex(&d->digest),
+	       oci_media_kind(d->media_type) == OCI_KIND_INDEX ? "index" : "image", size);
 	oci_ref_release(&ref);
 }
 

@@ -34,9 +34,9 @@ struct import_opts {
 };
 
 static const char import_usage[] =
-	"usage: ocb import ROOTFS.tar[.gz|.zst] NAME[:TAG] [OPTIONS]\n"
-	"  --platform OS/ARCH[/VARIANT]   platform of the image (default: this host's)\n"
-	"  --compression gzip|zstd        layer compression (default gzip)\n" CLI_CONFIG_HELP;
+    "usage: ocb import ROOTFS.tar[.gz|.zst] NAME[:TAG] [OPTIONS]\n"
+    "  --platform OS/ARCH[/VARIANT]   platform of the image (default: this host's)\n"
+    "  --compression gzip|zstd        layer compression (default gzip)\n" CLI_CONFIG_HELP;
 
 struct import_source {
 	struct oci_decompressor *dec;
@@ -117,11 +117,11 @@ static int parse_args(int argc, char **argv, struct import_opts *o, struct oci_i
 {
 	enum { OPT_PLATFORM = 1, OPT_COMPRESSION, OPT_HELP };
 	static const struct option longopts[] = {
-		{"platform", required_argument, NULL, OPT_PLATFORM},
-		{"compression", required_argument, NULL, OPT_COMPRESSION},
-		{"help", no_argument, NULL, OPT_HELP},
-		CLI_CONFIG_LONG_OPTIONS,
-		{NULL, 0, NULL, 0},
+	    {"platform", required_argument, NULL, OPT_PLATFORM},
+	    {"compression", required_argument, NULL, OPT_COMPRESSION},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    CLI_CONFIG_LONG_OPTIONS,
+	    {NULL, 0, NULL, 0},
 	};
 	int opt;
 
@@ -139,7 +139,8 @@ static int parse_args(int argc, char **argv, struct import_opts *o, struct oci_i
 		case OPT_COMPRESSION:
 			if (oci_compression_parse(optarg, &o->compression, err) < 0 ||
 			    o->compression == OCI_COMPRESSION_AUTO)
-				return cli_usage_error(err, "import", "--compression must be gzip, zstd or none");
+				return cli_usage_error(err, "import",
+						       "--compression must be gzip, zstd or none");
 			break;
 		case OPT_HELP:
 			fputs(import_usage, stdout);

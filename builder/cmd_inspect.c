@@ -107,8 +107,8 @@ static void print_text(json_t *d)
 		{
 			json_t *p = json_object_get(m, "platform");
 			const char *variant = json_string_value(json_object_get(p, "variant"));
-			printf("%-12s%s/%s%s%s %s\n", i ? "" : "Platforms:",
-			       json_string_value(json_object_get(p, "os")),
+			printf("%-12s%s/%s%s%s %s\n",
+			       i ? "" : "Platforms:", json_string_value(json_object_get(p, "os")),
 			       json_string_value(json_object_get(p, "architecture")), variant ? "/" : "",
 			       variant ? variant : "", json_string_value(json_object_get(m, "digest")));
 		}
@@ -130,19 +130,20 @@ static void print_text(json_t *d)
 	json_t *v;
 	json_object_foreach(json_object_get(c, "ExposedPorts"), key, v) printf("%-12s%s\n", "Expose:", key);
 	json_object_foreach(json_object_get(c, "Labels"), key, v)
-		printf("%-12s%s=%s\n", "Label:", key, json_string_value(v));
+	    printf("%-12s%s=%s\n", "Label:", key, json_string_value(v));
 	print_strv("Healthcheck:", json_object_get(json_object_get(c, "Healthcheck"), "Test"));
-	printf("%-12s%zu\n", "Layers:", json_array_size(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids")));
+	printf("%-12s%zu\n",
+	       "Layers:", json_array_size(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids")));
 }
 
 static int parse_args(int argc, char **argv, struct inspect_opts *o, struct ocb_error *err)
 {
 	enum { OPT_FORMAT = 1, OPT_PLATFORM, OPT_HELP };
 	static const struct option longopts[] = {
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"platform", required_argument, NULL, OPT_PLATFORM},
-		{"help", no_argument, NULL, OPT_HELP},
-		{NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"platform", required_argument, NULL, OPT_PLATFORM},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	int opt;
 

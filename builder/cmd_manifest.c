@@ -54,7 +54,8 @@ static int add_image(const struct oci_layout *store, const char *query, struct o
 	json_decref(img.desc.annotations);
 	img.desc.annotations = NULL;
 	for (size_t i = 0; i < x->n_manifests; i++) {
-		if (x->manifests[i].platform && oci_platform_match(x->manifests[i].platform, img.desc.platform)) {
+		if (x->manifests[i].platform &&
+		    oci_platform_match(x->manifests[i].platform, img.desc.platform)) {
 			cleanup_free char *p = oci_platform_format(img.desc.platform);
 			ocb_error_set(err, OCB_EINVAL, 0, "'%s': a second image for platform %s", query,
 				      p ? p : "?");

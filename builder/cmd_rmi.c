@@ -38,7 +38,8 @@ int cmd_rmi(int argc, char **argv, struct ocb_error *err)
 		}
 		oci_descriptor_release(&d);
 		if (!name) {
-			ocb_error_set(err, OCB_EINVAL, 0, "rmi '%s': the image has no name to remove", argv[i]);
+			ocb_error_set(err, OCB_EINVAL, 0, "rmi '%s': the image has no name to remove",
+				      argv[i]);
 			goto out;
 		}
 		if (oci_layout_remove_ref(&store, name, err) < 0)
@@ -48,7 +49,8 @@ int cmd_rmi(int argc, char **argv, struct ocb_error *err)
 	if (oci_layout_gc(&store, RMI_GC_GRACE_SECONDS, &removed, &freed, err) < 0)
 		goto out;
 	if (removed)
-		printf("deleted %llu blobs (%llu bytes)\n", (unsigned long long)removed, (unsigned long long)freed);
+		printf("deleted %llu blobs (%llu bytes)\n", (unsigned long long)removed,
+		       (unsigned long long)freed);
 	ret = 0;
 out:
 	oci_layout_release(&store);

@@ -7,13 +7,15 @@
 #include "oci/banned.h"
 
 static const struct cli_command commands[] = {
-	{"import", cmd_import, "make a one-layer image from a root filesystem tarball"},
-	{"images", cmd_images, "list the images in the local store"},
-	{"inspect", cmd_inspect, "show an image's manifest and config"},
-	{"manifest", cmd_manifest, "make a multi-platform index (manifest create)"},
-	{"rmi", cmd_rmi, "remove images from the local store"},
-	{"version", cmd_version, "print the version"},
-	{"check", cmd_check, "validate a recipe and print its stage graph"},
+    {"import", cmd_import, "make a one-layer image from a root filesystem tarball"},
+    {"images", cmd_images, "list the images in the local store"},
+    {"inspect", cmd_inspect, "show an image's manifest and config"},
+    {"manifest", cmd_manifest, "make a multi-platform index (manifest create)"},
+    {"load", cmd_load, "load a docker-archive or OCI archive into the store"},
+    {"save", cmd_save, "write an image as a docker-archive, OCI archive or OCI layout"},
+    {"rmi", cmd_rmi, "remove images from the local store"},
+    {"version", cmd_version, "print the version"},
+    {"check", cmd_check, "validate a recipe and print its stage graph"},
 };
 
 static void print_help(FILE *out)
