@@ -156,11 +156,14 @@ int sandbox_mount_targets(const struct sandbox_config *cfg, char ***targets, str
 void sandbox_free_strv(char **strv);
 
 /* Can this host run binaries of `arch` ("arm64"/"aarch64", "amd64"/"x86_64",
- * "arm", "ppc64le", "s390x", "riscv64", "386") in a sandbox?  0 for the host's
+ * "arm", "ppc64le", "s390x", "riscv64", "386"; a "linux/" prefix is fine) in
+ * a sandbox?  0 for the host's
  * own arch; otherwise the binfmt_misc entry qemu-ARCH must exist, be enabled
  * and have the F (fix binary) flag, since the interpreter is not in the rootfs.
  * OCB_EENV naming scripts/setup-binfmt when not; OCB_EINVAL for an unknown
  * arch. */
 int sandbox_check_binfmt(const char *arch, struct ocb_error *err);
+/* The same against binfmt_misc mounted at dir (for tests). */
+int sandbox_check_binfmt_at(const char *dir, const char *arch, struct ocb_error *err);
 
 #endif

@@ -46,8 +46,9 @@ static void sbx_write(const char *base, const char *rel, const char *text)
 	testutil_write_file(p, text, strlen(text));
 }
 
-/* A busybox rootfs as tests/lib.sh's make_busybox_rootfs builds it. */
-static void sbx_make_rootfs(const char *root)
+/* A busybox rootfs as tests/lib.sh's make_busybox_rootfs builds it, from
+ * the busybox binary at `busybox`. */
+static void sbx_make_rootfs_from(const char *root, const char *busybox)
 {
 	static const char *const applets[] = {
 	    "sh",   "ls",   "cat",	"echo", "id",	  "env",  "sleep",    "mkdir", "rm",	"cp",
@@ -64,7 +65,7 @@ static void sbx_make_rootfs(const char *root)
 	sbx_mkdir(root, "tmp", 01777);
 	sbx_mkdir(root, "root", 0700);
 	sbx_path(p, sizeof(p), root, "bin/busybox");
-	in = open("/bin/busybox", O_RDONLY | O_CLOEXEC);
+	in = open(busybox, O_RDONLY | O_CLOEXEC);
 	out = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
 	if (in < 0 || out < 0)
 		fail_msg("copy busybox");
@@ -81,6 +82,11 @@ static void sbx_make_rootfs(const char *root)
 	sbx_write(root, "etc/passwd",
 		  "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n");
 	sbx_write(root, "etc/group", "root:x:0:\napp:x:1000:\nstaff:x:50:app\n");
+}
+
+static void sbx_make_rootfs(const char *root)
+{
+	sbx_make_rootfs_from(root, "/bin/busybox");
 }
 
 static void sbx_fresh_upper(struct sbx *s)

@@ -409,6 +409,29 @@ static void test_not_root_is_env_error(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* An arm64 step through qemu-user via binfmt_misc (F flag: no qemu in the
+ * image).  Needs scripts/setup-binfmt and the arm64 busybox tests/lib.sh
+ * caches; skipped without them (the integration tests set both up). */
+static void test_foreign_arch_step(void **state)
+{
+	struct sbx *s = *state;
+	const char *arm_busybox = "/var/cache/ocb-tests/busybox-arm64";
+	struct ocb_error e = OCB_ERROR_INIT;
+	char root[4096];
+	struct sandbox_config cfg;
+
+	if (access(arm_busybox, R_OK) < 0 || sandbox_check_binfmt("arm64", &e) < 0) {
+		print_message("skipped: %s\n", e.msg[0] ? e.msg : "no arm64 busybox");
+		skip();
+	}
+	sbx_path(root, sizeof(root), s->dir, "arm64");
+	sbx_make_rootfs_from(root, arm_busybox);
+	cfg = sbx_config(s, "uname -m");
+	cfg.lowerdirs = (const char *const[]){root};
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, "aarch64\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +456,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_kill_all, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_root_is_env_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_arch_step, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
