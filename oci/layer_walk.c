@@ -22,9 +22,11 @@
 #define WALK_MAX_DEPTH 1024
 #define WALK_MAX_NAME  65536
 
+/* Only names and types are held (a huge directory costs ~40 bytes an
+ * entry); the full stat comes when the entry is written. */
 struct child {
 	char *name;
-	struct stat st;
+	bool is_dir;
 };
 
 struct children {
@@ -49,7 +51,7 @@ static int child_cmp(const void *x, const void *y)
 {
 	const struct child *a = x, *b = y;
 
-	return oci_layer_name_cmp(a->name, S_ISDIR(a->st.st_mode), b->name, S_ISDIR(b->st.st_mode));
+	return oci_layer_name_cmp(a->name, a->is_dir, b->name, b->is_dir);
 }
 
 static void children_release(struct children *c)
@@ -59,9 +61,10 @@ static void children_release(struct children *c)
 	free(c->v);
 }
 
-static int children_push(struct children *c, int dirfd, const char *name, struct ocb_error *err)
+static int children_push(struct children *c, int dirfd, const struct dirent *de, struct ocb_error *err)
 {
 	struct child *ch;
+	struct stat st;
 
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 32;
@@ -72,9 +75,13 @@ static int children_push(struct children *c, int dirfd, const char *name, struct
 		c->cap = cap;
 	}
 	ch = &c->v[c->n];
-	if (fstatat(dirfd, name, &ch->st, AT_SYMLINK_NOFOLLOW) < 0)
-		return ocb_error_sys(err, "cannot stat '%s'", name);
-	if (!(ch->name = strdup(name)))
+	ch->is_dir = de->d_type == DT_DIR;
+	if (de->d_type == DT_UNKNOWN) {
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return ocb_error_sys(err, "cannot stat '%s'", de->d_name);
+		ch->is_dir = S_ISDIR(st.st_mode);
+	}
+	if (!(ch->name = strdup(de->d_name)))
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
 	c->n++;
 	return 0;
@@ -96,7 +103,7 @@ static int read_children(int dirfd, struct children *c, struct ocb_error *err)
 	errno = 0;
 	while (ret == 0 && (de = readdir(dir))) {
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			ret = children_push(c, dirfd, de->d_name, err);
+			ret = children_push(c, dirfd, de, err);
 		errno = 0;
 	}
 	if (ret == 0 && errno)
@@ -159,15 +166,15 @@ static bool overlay_redirected(int fd)
 }
 
 /* The directory's own entry, then (overlay diffs) its opaque marker. */
-static int emit_dir(struct oci_layer_writer *w, int dirfd, const struct child *c, const char *name, int sub,
-		    struct ocb_error *err)
+static int emit_dir(struct oci_layer_writer *w, int dirfd, const struct child *c, const struct stat *st,
+		    const char *name, int sub, struct ocb_error *err)
 {
 	if (w->overlay_upper && overlay_redirected(sub))
 		return ocb_error_set(
 		    err, OCB_EINVAL, 0,
 		    "layer entry '%s': overlay redirect_dir is not supported (mount with redirect_dir=off)",
 		    name);
-	if (layer_emit(w, dirfd, c->name, name, &c->st, err) < 0)
+	if (layer_emit(w, dirfd, c->name, name, st, err) < 0)
 		return -1;
 	if (w->overlay_upper && overlay_xattr(sub, "opaque"))
 		return oci_layer_add_opaque(w, name, err);
@@ -179,15 +186,20 @@ static int walk_child(struct oci_layer_writer *w, int dirfd, const struct child 
 {
 	cleanup_close int sub = -1;
 	const char *name = (const char *)path->data;
+	struct stat st;
 
-	if (w->overlay_upper && is_overlay_whiteout(&c->st))
+	if (fstatat(dirfd, c->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return ocb_error_sys(err, "layer entry '%s': cannot stat", name);
+	if (S_ISDIR(st.st_mode) != c->is_dir)
+		return ocb_error_set(err, OCB_EFAIL, 0, "layer entry '%s' changed while being read", name);
+	if (w->overlay_upper && is_overlay_whiteout(&st))
 		return oci_layer_add_whiteout(w, name, err);
-	if (!S_ISDIR(c->st.st_mode))
-		return layer_emit(w, dirfd, c->name, name, &c->st, err);
+	if (!c->is_dir)
+		return layer_emit(w, dirfd, c->name, name, &st, err);
 	sub = openat(dirfd, c->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sub < 0)
 		return ocb_error_sys(err, "layer entry '%s': cannot open directory", name);
-	if (emit_dir(w, dirfd, c, name, sub, err) < 0)
+	if (emit_dir(w, dirfd, c, &st, name, sub, err) < 0)
 		return -1;
 	return walk_dir(w, sub, path, depth + 1, err);
 }
