@@ -79,6 +79,10 @@ static int str_expand(struct recipe_loader *ld, struct toml_pos pos, const char 
 		ocb_error_wrap(ld->err, "'%s'", what);
 		return recipe_error_at(ld, pos);
 	}
+	ld->expanded += strlen(out->value);
+	if (ld->expanded > RECIPE_EXPANSION_MAX)
+		return recipe_errorf(ld, pos, "variable expansion in the recipe produces more than %u MiB",
+				     RECIPE_EXPANSION_MAX >> 20);
 	return 0;
 }
 

@@ -33,10 +33,11 @@ static int graph_wave(const struct recipe *r, size_t s, size_t *wave, unsigned c
 int recipe_graph_build(const struct recipe *r, size_t target, struct recipe_graph *g, struct ocb_error *err)
 {
 	struct recipe_graph res = {0};
-	cleanup_free unsigned char *visiting = calloc(r->n_stages ? r->n_stages : 1, 1);
+	cleanup_free unsigned char *visiting = NULL;
 
 	if (target >= r->n_stages)
 		return ocb_error_set(err, OCB_EINVAL, 0, "no stage %zu in the recipe", target);
+	visiting = calloc(r->n_stages, 1);
 	res.target = target;
 	res.wave = malloc(r->n_stages * sizeof(*res.wave));
 	res.order = malloc(r->n_stages * sizeof(*res.order));

@@ -210,6 +210,9 @@ static int load_stages(struct recipe_loader *ld, const struct toml_value *root)
 				     toml_type_name(stages->type));
 	if (!stages->u.tab.len)
 		return recipe_errorf(ld, stages->pos, "the recipe has no stages (add a [stages.NAME] table)");
+	if (stages->u.tab.len > RECIPE_STAGES_MAX)
+		return recipe_errorf(ld, stages->u.tab.items[RECIPE_STAGES_MAX].key_pos,
+				     "too many stages (at most %d)", RECIPE_STAGES_MAX);
 	r->stages = calloc(stages->u.tab.len, sizeof(*r->stages));
 	if (!r->stages)
 		return ocb_error_sys(ld->err, "out of memory");

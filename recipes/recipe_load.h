@@ -8,12 +8,18 @@
 #include "recipes/recipe.h"
 #include "recipes/recipe_vars.h"
 
+/* Bounds on what one recipe may ask for. */
+#define RECIPE_STAGES_MAX    1024
+#define RECIPE_STEPS_MAX     10000
+#define RECIPE_EXPANSION_MAX (64u << 20) /* bytes produced by expansion, in all */
+
 struct recipe_loader {
 	struct recipe *r;
 	const struct recipe_options *opts;
 	struct recipe_vars platform_vars; /* TARGETARCH... */
 	struct recipe_vars args;	  /* [args] after --build-arg; parent: platform_vars */
 	struct ocb_error *err;
+	size_t expanded; /* bytes produced by expansion so far */
 };
 
 struct recipe_pos recipe_pos_at(const struct recipe_loader *ld, struct toml_pos p);

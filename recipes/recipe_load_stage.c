@@ -261,6 +261,9 @@ static int stage_steps(struct recipe_loader *ld, const struct toml_value *t, con
 	if (v->type != TOML_ARRAY)
 		return recipe_errorf(ld, v->pos, "'steps' must be an array of tables, got %s",
 				     toml_type_name(v->type));
+	if (v->u.arr.len > RECIPE_STEPS_MAX)
+		return recipe_errorf(ld, v->u.arr.items[RECIPE_STEPS_MAX]->pos,
+				     "too many steps in stage '%s' (at most %d)", st->name, RECIPE_STEPS_MAX);
 	st->steps = calloc(v->u.arr.len ? v->u.arr.len : 1, sizeof(*st->steps));
 	if (!st->steps)
 		return ocb_error_sys(ld->err, "out of memory");

@@ -17,8 +17,7 @@ static struct recipe_var *vars_find_local(const struct recipe_vars *v, const cha
 int recipe_vars_set(struct recipe_vars *v, const char *name, const char *value, struct ocb_error *err)
 {
 	struct recipe_var *found = vars_find_local(v, name, strlen(name));
-	cleanup_free char *n = NULL;
-	char *val = strdup(value);
+	char *n, *val = strdup(value);
 	struct recipe_var *items;
 
 	if (!val)
@@ -31,11 +30,12 @@ int recipe_vars_set(struct recipe_vars *v, const char *name, const char *value, 
 	n = strdup(name);
 	items = n ? realloc(v->items, (v->len + 1) * sizeof(*items)) : NULL;
 	if (!items) {
+		free(n);
 		free(val);
 		return ocb_error_sys(err, "out of memory");
 	}
 	v->items = items;
-	v->items[v->len].name = steal_pointer(&n);
+	v->items[v->len].name = n;
 	v->items[v->len].value = val;
 	v->len++;
 	return 0;

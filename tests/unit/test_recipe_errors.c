@@ -146,6 +146,35 @@ static void test_recipe_errors(void **state)
 	assert_int_equal(bad, 0);
 }
 
+static void test_limits(void **state)
+{
+	size_t cap = 2100 * 40 + 64, off = 0;
+	char *text = malloc(cap);
+	struct ocb_error err = OCB_ERROR_INIT;
+	struct recipe *r = NULL;
+
+	off += (size_t)snprintf(text + off, cap - off, "version = 1\n");
+	for (int i = 0; i < 1100; i++)
+		off += (size_t)snprintf(text + off, cap - off, "[stages.s%d]\nfrom = \"scratch\"\n", i);
+	assert_int_equal(recipe_load_string("recipe.toml", text, off, NULL, &r, &err), -1);
+	assert_string_equal(err.msg, "recipe.toml:2050:9: too many stages (at most 1024)");
+	/* a 1 MB arg, referenced 70 times: more than 64 MiB in all */
+	free(text);
+	cap = 1000000 + 4096;
+	text = malloc(cap);
+	off = (size_t)snprintf(text, cap, "version = 1\n[args]\nBIG = \"");
+	memset(text + off, 'x', 1000000);
+	off += 1000000;
+	off += (size_t)snprintf(text + off, cap - off, "\"\n[stages.a]\nfrom = \"scratch\"\nlabels = { ");
+	for (int i = 0; i < 70; i++)
+		off += (size_t)snprintf(text + off, cap - off, "%sl%d = \"$BIG\"", i ? ", " : "", i);
+	off += (size_t)snprintf(text + off, cap - off, " }\n");
+	assert_int_equal(recipe_load_string("recipe.toml", text, off, NULL, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "produces more than 64 MiB"));
+	assert_int_equal(err.code, OCB_EINVAL);
+	free(text);
+}
+
 static void test_build_arg_syntax(void **state)
 {
 	const char *args[] = {"NOEQUALS"};
@@ -174,6 +203,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_recipe_errors),
+	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_build_arg_syntax),
 	    cmocka_unit_test(test_target_option_unknown),
 	};
