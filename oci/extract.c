@@ -24,112 +24,6 @@
 #define TRAILER_MAX   (UINT64_C(16) << 20) /* bytes allowed after the end marker */
 #define TAR_BLOCK     512
 
-/* The uncompressed tar stream as libarchive sees it: hashed, counted, bounded,
- * and its last block kept to check the end-of-archive marker. */
-struct tar_source {
-	oci_read_fn read;
-	void *opaque;
-	unsigned char *buf;
-	struct oci_hasher hasher;
-	bool hash; /* false: the caller hashes the stream itself */
-	uint64_t total, max;
-	size_t last; /* bytes of the last chunk in buf */
-	unsigned char tail[TAR_BLOCK];
-	bool eof, failed;
-	struct ocb_error err;
-};
-
-static int source_account(struct tar_source *s, const unsigned char *data, size_t n)
-{
-	if (n > s->max - s->total)
-		return ocb_error_set(&s->err, OCB_ELIMIT, 0, "tar stream larger than %llu bytes",
-				     (unsigned long long)s->max);
-	if (s->hash)
-		oci_hasher_update(&s->hasher, data, n);
-	s->total += n;
-	if (n >= TAR_BLOCK) {
-		memcpy(s->tail, data + n - TAR_BLOCK, TAR_BLOCK);
-	} else {
-		memmove(s->tail, s->tail + n, TAR_BLOCK - n);
-		memcpy(s->tail + TAR_BLOCK - n, data, n);
-	}
-	return 0;
-}
-
-/* Next chunk of the stream: n > 0 bytes, 0 at the end, -1 with s->err. */
-static ssize_t source_fill(struct tar_source *s)
-{
-	ssize_t n;
-
-	if (s->eof)
-		return 0;
-	if (s->failed)
-		return -1;
-	n = s->read(s->opaque, s->buf, READ_BUF_SIZE, &s->err);
-	if (n < 0 || (n > 0 && source_account(s, s->buf, (size_t)n) < 0)) {
-		s->failed = true;
-		return -1;
-	}
-	if (n == 0)
-		s->eof = true;
-	else
-		s->last = (size_t)n;
-	return n;
-}
-
-static la_ssize_t source_read_cb(struct archive *a, void *opaque, const void **out)
-{
-	struct tar_source *s = opaque;
-	ssize_t n = source_fill(s);
-
-	if (n < 0) {
-		archive_set_error(a, EIO, "read failed");
-		return ARCHIVE_FATAL;
-	}
-	*out = s->buf;
-	return n;
-}
-
-static bool all_zero(const unsigned char *p, size_t n)
-{
-	return n == 0 || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
-}
-
-/* After libarchive's end of archive: require the end marker (libarchive also
- * accepts a stream that simply stops at an entry boundary, i.e. a truncated
- * one), then read the rest so the whole stream is hashed; it must be zeros. */
-static int source_finish(struct tar_source *s, struct archive *a, struct ocb_error *err)
-{
-	uint64_t consumed = (uint64_t)archive_filter_bytes(a, 0);
-	uint64_t trailer = 0;
-	ssize_t n;
-
-	/* Ending at the stream's end without a marker leaves the last block
-	 * non-zero; a marker was consumed otherwise. */
-	if (consumed == s->total && s->eof && (s->total == 0 || !all_zero(s->tail, TAR_BLOCK)))
-		return ocb_error_set(err, OCB_EINVAL, 0, "truncated tar (no end-of-archive marker)");
-	/* Bytes libarchive read ahead without consuming (hashed already) are
-	 * the end of the last chunk, but for at most a block it copied from
-	 * the one before: check what is still in buf, then drain the rest. */
-	if (s->total - consumed <= s->last &&
-	    !all_zero(s->buf + s->last - (s->total - consumed), s->total - consumed))
-		return ocb_error_set(err, OCB_EINVAL, 0, "data after the end of the archive");
-	while ((n = source_fill(s)) > 0) {
-		trailer += (uint64_t)n;
-		if (trailer > TRAILER_MAX)
-			return ocb_error_set(err, OCB_ELIMIT, 0,
-					     "more than %llu bytes after the end of the archive",
-					     (unsigned long long)TRAILER_MAX);
-		if (!all_zero(s->buf, (size_t)n))
-			return ocb_error_set(err, OCB_EINVAL, 0, "data after the end of the archive");
-	}
-	if (n < 0) {
-		*err = s->err;
-		return -1;
-	}
-	return 0;
-}
-
 int extract_parent(struct extractor *x, const char *dir, int *fd, struct ocb_error *err)
 {
 	bool created = false;
@@ -658,7 +552,7 @@ static int run(struct extractor *x, struct archive *a, struct tar_source *src, s
 {
 	struct archive_entry *e;
 
-	if (archive_read_open(a, src, NULL, source_read_cb, NULL) != ARCHIVE_OK)
+	if (archive_read_open(a, src, NULL, tar_source_read_cb, NULL) != ARCHIVE_OK)
 		return archive_fail(a, src, err);
 	for (;;) {
 		int r = archive_read_next_header(a, &e);
@@ -675,17 +569,17 @@ static int run(struct extractor *x, struct archive *a, struct tar_source *src, s
 		if (apply_entry(x, a, src, e, err) < 0)
 			return ocb_error_wrap(err, "entry '%s'", x->qname);
 	}
-	if (source_finish(src, a, err) < 0)
+	if (tar_source_finish(src, a, err) < 0)
 		return -1;
 	return finish_dirs(x, err);
 }
 
-int extract_stream(int rootfs_fd, oci_read_fn read, void *opaque, bool hash, const struct oci_digest *diff_id,
+int extract_stream(int rootfs_fd, const struct extract_input *in, const struct oci_digest *diff_id,
 		   const struct oci_extract_opts *opts, struct oci_extract_stats *stats,
 		   struct ocb_error *err)
 {
 	struct extractor *x = calloc(1, sizeof(*x));
-	struct tar_source src = {.read = read, .opaque = opaque, .hash = hash, .err = OCB_ERROR_INIT};
+	struct tar_source src = {0};
 	struct archive *a = NULL;
 	struct oci_digest got;
 	int rc = -1;
@@ -693,22 +587,20 @@ int extract_stream(int rootfs_fd, oci_read_fn read, void *opaque, bool hash, con
 	if (!x)
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
 	x->cached_fd = -1;
-	src.buf = malloc(READ_BUF_SIZE);
 	a = archive_read_new();
-	if (!src.buf || !a) {
+	if (!a) {
 		ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((hash && oci_hasher_init(&src.hasher, err) < 0) || extractor_init(x, rootfs_fd, opts, err) < 0)
+	if (extractor_init(x, rootfs_fd, opts, err) < 0 || tar_source_init(&src, in, x->max_stream, err) < 0)
 		goto out;
-	src.max = x->max_stream;
 	if (archive_read_support_format_tar(a) != ARCHIVE_OK) {
 		ocb_error_set(err, OCB_EFAIL, 0, "libarchive: %s", archive_error_string(a));
 		goto out;
 	}
 	if (run(x, a, &src, err) < 0)
 		goto out;
-	if (hash) {
+	if (in->hash) {
 		oci_hasher_final(&src.hasher, &got);
 		if (diff_id && extract_check_diff_id(&got, diff_id, err) < 0)
 			goto out;
@@ -725,9 +617,7 @@ out:
 		ocb_error_wrap(err, "layer");
 	if (a)
 		archive_read_free(a);
-	if (src.hasher.ctx)
-		oci_hasher_release(&src.hasher);
-	free(src.buf);
+	tar_source_release(&src);
 	extractor_release(x);
 	free(x);
 	return rc;
@@ -745,5 +635,7 @@ int oci_extract_stream(int rootfs_fd, oci_read_fn read, void *opaque, const stru
 		       const struct oci_extract_opts *opts, struct oci_extract_stats *stats,
 		       struct ocb_error *err)
 {
-	return extract_stream(rootfs_fd, read, opaque, true, diff_id, opts, stats, err);
+	struct extract_input in = {.read = read, .opaque = opaque, .hash = true};
+
+	return extract_stream(rootfs_fd, &in, diff_id, opts, stats, err);
 }

@@ -14,8 +14,9 @@
  *    (OCB_EINVAL).  Names and link targets are bounded by PATH_MAX and each
  *    component by NAME_MAX (OCB_ELIMIT).
  *  - Every parent directory is opened with openat2(RESOLVE_IN_ROOT |
- *    RESOLVE_NO_MAGICLINKS) relative to rootfs_fd, so symlinks in parents (also
- *    ones planted earlier by the same layer) resolve as if rootfs were '/'.
+ *    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV) relative to rootfs_fd, so
+ *    symlinks in parents (also ones planted earlier by the same layer) resolve
+ *    as if rootfs were '/', and a mount inside the rootfs is never entered.
  *    The last component is made with *at() calls on that parent fd and is
  *    never followed: an existing symlink there is replaced, never written
  *    through.
@@ -40,6 +41,9 @@
  *    size, total stream bytes (file bytes + 1 GiB of headers and padding).
  *  - A truncated or corrupt tar, a missing end-of-archive marker, non-zero data
  *    after it, or a diff_id mismatch (OCB_EDIGEST) is an error.
+ *
+ * The rootfs may then hold setuid binaries and device nodes (as root): keep
+ * it where other users cannot reach it (a 0700 parent).
  *
  * No half state: on error the functions return -1 and the directory may hold
  * part of the layer.  Callers never trust such a directory: extract into a

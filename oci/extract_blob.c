@@ -14,22 +14,50 @@
 #include "oci/readahead.h"
 #include "oci/banned.h"
 
+/* Where the uncompressed stream is hashed, to balance the two threads: the
+ * parser thread's writes cost about as much as ISA-L's inflate, so for gzip it
+ * hashes; zstd decompresses faster, so its thread hashes too; an uncompressed
+ * blob's digest is its diff_id and is hashed once. */
+enum diff_hash {
+	DIFF_HASH_SAME,	    /* uncompressed: diff_id is the blob digest */
+	DIFF_HASH_PRODUCER, /* in the read-ahead thread */
+	DIFF_HASH_CONSUMER, /* in the parser thread */
+};
+
 struct blob_stream {
 	struct oci_decompressor *dec;
 	struct oci_hasher uncompressed;
+	bool hash;
 };
 
-/* Runs in the read-ahead thread: decompress (hashing the compressed bytes)
- * and hash the uncompressed ones, so the parser thread only parses and
- * writes. */
+/* Runs in the read-ahead thread. */
 static ssize_t blob_read(void *opaque, void *buf, size_t len, struct ocb_error *err)
 {
 	struct blob_stream *b = opaque;
 	ssize_t n = oci_decompressor_read(b->dec, buf, len, err);
 
-	if (n > 0)
+	if (n > 0 && b->hash)
 		oci_hasher_update(&b->uncompressed, buf, (size_t)n);
 	return n;
+}
+
+/* The codec from the magic bytes, as the decompressor's AUTO does. */
+static enum diff_hash pick_diff_hash(int fd, enum oci_compression c)
+{
+	unsigned char m[4] = {0};
+
+	if (c == OCI_COMPRESSION_AUTO) {
+		ssize_t n = pread(fd, m, sizeof(m), 0);
+		if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+			c = OCI_COMPRESSION_GZIP;
+		else if (n == 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+			c = OCI_COMPRESSION_ZSTD;
+		else
+			c = OCI_COMPRESSION_NONE;
+	}
+	return c == OCI_COMPRESSION_NONE   ? DIFF_HASH_SAME
+	       : c == OCI_COMPRESSION_GZIP ? DIFF_HASH_CONSUMER
+					   : DIFF_HASH_PRODUCER;
 }
 
 /* After a failed extraction: when the blob does not match its digest, that
@@ -48,20 +76,23 @@ static int extract_blob_fd(int rootfs_fd, int fd, enum oci_compression c, const 
 			   const struct oci_digest *diff_id, const struct oci_extract_opts *opts,
 			   struct oci_extract_stats *stats, struct ocb_error *err)
 {
+	enum diff_hash where = pick_diff_hash(fd, c);
 	struct oci_hasher compressed = {NULL};
-	struct blob_stream b = {NULL, {NULL}};
+	struct blob_stream b = {NULL, {NULL}, where == DIFF_HASH_PRODUCER};
+	struct extract_input in = {.borrow = oci_readahead_borrow, .hash = where == DIFF_HASH_CONSUMER};
 	struct oci_readahead *ra = NULL;
 	struct oci_extract_stats st;
 	struct oci_digest got;
 	int rc = -1;
 
-	if (oci_hasher_init(&compressed, err) < 0 || oci_hasher_init(&b.uncompressed, err) < 0)
+	if (oci_hasher_init(&compressed, err) < 0 || (b.hash && oci_hasher_init(&b.uncompressed, err) < 0))
 		goto out;
 	if (oci_decompressor_new(&b.dec, c, fd, &compressed, err) < 0)
 		goto out;
 	if (oci_readahead_new(&ra, blob_read, &b, err) < 0)
 		goto out;
-	rc = extract_stream(rootfs_fd, oci_readahead_read, ra, false, NULL, opts, &st, err);
+	in.opaque = ra;
+	rc = extract_stream(rootfs_fd, &in, NULL, opts, &st, err);
 	/* Joins the producer: the hashers are ours again. */
 	oci_readahead_free(ra);
 	if (rc < 0)
@@ -73,7 +104,10 @@ static int extract_blob_fd(int rootfs_fd, int fd, enum oci_compression c, const 
 			      digest->str, got.str);
 		goto out;
 	}
-	oci_hasher_final(&b.uncompressed, &st.diff_id);
+	if (where == DIFF_HASH_SAME)
+		st.diff_id = got;
+	else if (where == DIFF_HASH_PRODUCER)
+		oci_hasher_final(&b.uncompressed, &st.diff_id);
 	if (diff_id && extract_check_diff_id(&st.diff_id, diff_id, err) < 0) {
 		ocb_error_wrap(err, "layer '%s'", digest->str);
 		goto out;

@@ -3,6 +3,7 @@
 #ifndef OCB_EXTRACT_INTERNAL_H
 #define OCB_EXTRACT_INTERNAL_H
 
+#include <archive.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,7 +16,7 @@
 #include "oci/pathset.h"
 
 /* Bound on directory recursion when removing or pruning trees. */
-#define EXTRACT_MAX_DEPTH 512
+#define EXTRACT_MAX_DEPTH 256
 
 /* A directory whose mode and times are applied when the layer ends. */
 struct extract_dir_meta {
@@ -60,9 +61,44 @@ struct extractor {
 	char qname[EXTRACT_QUOTE_MAX];
 };
 
-/* oci_extract_stream(); with hash false the stream is not hashed (the caller
- * does it) and stats->diff_id is left alone. */
-int extract_stream(int rootfs_fd, oci_read_fn read, void *opaque, bool hash, const struct oci_digest *diff_id,
+/* A zero-copy source: *buf gets up to the returned count of bytes, valid until
+ * the next call; 0 at the end, -1 with *err. */
+typedef ssize_t (*extract_borrow_fn)(void *opaque, const void **buf, struct ocb_error *err);
+
+/* Where the tar bytes come from: read (copied) or borrow (zero-copy). */
+struct extract_input {
+	oci_read_fn read;
+	extract_borrow_fn borrow;
+	void *opaque;
+	bool hash; /* hash the stream into stats->diff_id (false: the caller does) */
+};
+
+#define TAR_BLOCK	    512
+#define TAR_SOURCE_BUF_SIZE ((size_t)1 << 20)
+
+struct tar_source {
+	struct extract_input in;
+	unsigned char *buf;	  /* ours, in read mode */
+	const unsigned char *cur; /* the last chunk handed to libarchive */
+	size_t last;		  /* its length */
+	struct oci_hasher hasher;
+	uint64_t total, max;
+	unsigned char tail[TAR_BLOCK]; /* the stream's last block */
+	bool eof, failed;
+	struct ocb_error err; /* the source's, when failed */
+};
+
+int tar_source_init(struct tar_source *s, const struct extract_input *in, uint64_t max,
+		    struct ocb_error *err);
+void tar_source_release(struct tar_source *s);
+/* libarchive's read callback (opaque is the tar_source). */
+la_ssize_t tar_source_read_cb(struct archive *a, void *opaque, const void **out);
+/* At libarchive's end of archive: require the end marker, drain the rest
+ * (zeros only, bounded) so the whole stream is hashed. */
+int tar_source_finish(struct tar_source *s, struct archive *a, struct ocb_error *err);
+
+/* oci_extract_stream() on any input. */
+int extract_stream(int rootfs_fd, const struct extract_input *in, const struct oci_digest *diff_id,
 		   const struct oci_extract_opts *opts, struct oci_extract_stats *stats,
 		   struct ocb_error *err);
 /* OCB_EDIGEST unless got equals want. */

@@ -25,9 +25,10 @@ const char *extract_quote(const char *s, char *buf, size_t size);
  * gets the parent ("" for the root), *base points at the last component. */
 void extract_split(const char *path, char *dir, const char **base);
 
-/* openat2(rootfd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): the
- * file `path` names when rootfd is '/'.  "" opens the root.  Returns the fd or
- * -1 with errno (EAGAIN is retried). */
+/* openat2(rootfd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+ * RESOLVE_NO_XDEV): the file `path` names when rootfd is '/', never crossing
+ * into another mount (a bind mount left in a rootfs is refused, EXDEV).  ""
+ * opens the root.  Returns the fd or -1 with errno (EAGAIN is retried). */
 int extract_open_in_root(int rootfd, const char *path, int flags);
 
 /* The directory `dir` (cleaned) in the root as an O_PATH fd in *out.  With

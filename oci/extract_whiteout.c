@@ -69,7 +69,7 @@ static int prune(struct extractor *x, int fd, const char *prefix, unsigned depth
 			break;
 		}
 		if (!oci_pathset_has(&x->written, child, strlen(child))) {
-			if (extract_remove_at(dirfd(d), de->d_name, EXTRACT_MAX_DEPTH, err) < 0) {
+			if (extract_remove_at(dirfd(d), de->d_name, depth - 1, err) < 0) {
 				rc = -1;
 				break;
 			}

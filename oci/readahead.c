@@ -19,6 +19,7 @@ struct oci_readahead {
 	size_t len[OCI_READAHEAD_CHUNKS];
 	unsigned head, filled; /* consumer's slot, slots holding data */
 	size_t head_off;       /* bytes of the head slot already read */
+	bool borrowed;	       /* the head slot is lent out by oci_readahead_borrow */
 	bool done, failed, stop;
 	struct ocb_error err; /* the producer's, when failed */
 };
@@ -92,6 +93,33 @@ ssize_t oci_readahead_read(void *opaque, void *buf, size_t len, struct ocb_error
 		pthread_mutex_unlock(&ra->lock);
 	}
 	return (ssize_t)n;
+}
+
+ssize_t oci_readahead_borrow(void *opaque, const void **buf, struct ocb_error *err)
+{
+	struct oci_readahead *ra = opaque;
+	ssize_t n;
+
+	pthread_mutex_lock(&ra->lock);
+	if (ra->borrowed) {
+		ra->borrowed = false;
+		ra->head = (ra->head + 1) % OCI_READAHEAD_CHUNKS;
+		ra->filled--;
+		pthread_cond_signal(&ra->not_full);
+	}
+	while (ra->filled == 0 && !ra->done)
+		pthread_cond_wait(&ra->not_empty, &ra->lock);
+	if (ra->filled == 0) {
+		n = ra->failed ? -1 : 0;
+		if (ra->failed && err)
+			*err = ra->err;
+	} else {
+		*buf = ra->chunks[ra->head];
+		n = (ssize_t)ra->len[ra->head];
+		ra->borrowed = true;
+	}
+	pthread_mutex_unlock(&ra->lock);
+	return n;
 }
 
 /* Free a ring whose producer is not running. */

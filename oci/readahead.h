@@ -22,6 +22,10 @@ int oci_readahead_new(struct oci_readahead **out, oci_read_fn fn, void *opaque, 
 /* An oci_read_fn over the ring (opaque is the struct oci_readahead *): the
  * producer's bytes in order, 0 at its end, -1 with its error. */
 ssize_t oci_readahead_read(void *ra, void *buf, size_t len, struct ocb_error *err);
+/* Zero-copy: *buf gets the next chunk (the count is returned), lent until the
+ * next call, which gives it back to the producer; 0 at the end, -1 with the
+ * producer's error.  Do not mix with oci_readahead_read on one ring. */
+ssize_t oci_readahead_borrow(void *ra, const void **buf, struct ocb_error *err);
 /* Stop the producer (after its current fn call returns), join and free. */
 void oci_readahead_free(struct oci_readahead *ra);
 

@@ -15,34 +15,10 @@
 #include <unistd.h>
 
 #include "oci/layer.h"
+#include "benchutil.h"
 #include "oci/banned.h"
 
 #define MAX_RUNS 15
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* User + system CPU seconds of every thread of the process so far. */
-static double cpu_seconds(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int usage(void)
 {
@@ -53,12 +29,12 @@ static int usage(void)
 static int run_once(struct oci_blobstore *bs, int tree, const struct oci_layer_options *opts, bool keep,
 		    struct oci_layer_desc *d, double *secs, double *cpu, struct ocb_error *err)
 {
-	double t0 = now(), c0 = cpu_seconds();
+	double t0 = bench_now(), c0 = bench_cpu_seconds();
 
 	if (oci_layer_from_dir(bs, tree, opts, d, err) < 0)
 		return -1;
-	*secs = now() - t0;
-	*cpu = cpu_seconds() - c0;
+	*secs = bench_now() - t0;
+	*cpu = bench_cpu_seconds() - c0;
 	if (!keep)
 		return oci_blobstore_remove(bs, &d->digest, err);
 	return 0;
@@ -104,7 +80,7 @@ int main(int argc, char **argv)
 		       d.tar_size / 1e6 / secs[i]);
 		fflush(stdout);
 	}
-	qsort(secs, (size_t)runs, sizeof(secs[0]), cmp_double);
+	qsort(secs, (size_t)runs, sizeof(secs[0]), bench_cmp_double);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("median: %s %.1f MB/s (%.3f s for %.1f MB, ratio %.3f, peak RSS %ld MiB)\n",
 	       oci_compression_name(opts.compression), d.tar_size / 1e6 / secs[runs / 2], secs[runs / 2],
