@@ -159,7 +159,7 @@ static int split_dest(const char *dest, char *dir, size_t size, const char **nam
 }
 
 /* Make sure the file mount point op->dest exists; 1 ready, 0 skip (an
- * optional dest that is a dangling symlink), -1 error. */
+ * optional dest that is a dangling symlink or a directory), -1 error. */
 static int file_mountpoint(const struct sandbox_plan *plan, const struct sandbox_op *op)
 {
 	bool stub = op->opts & SANDBOX_OPF_STUB;
@@ -176,8 +176,8 @@ static int file_mountpoint(const struct sandbox_plan *plan, const struct sandbox
 	fd = openat(dfd, name, O_PATH | O_CLOEXEC);
 	if (fd >= 0) {
 		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-			errno = EISDIR;
-			rc = -1;
+			errno = EISDIR; /* an image's odd resolv.conf dir: skipped if optional */
+			rc = (op->opts & SANDBOX_OPF_OPTIONAL) ? 0 : -1;
 		}
 		close(fd);
 	} else if (errno != ENOENT) {

@@ -17,6 +17,7 @@ struct sbx {
 	char *dir;   /* everything lives under here */
 	char *lower; /* the busybox rootfs */
 	char *upper, *work;
+	const char *lowers[1];
 	char out[65536]; /* the step's output */
 	size_t out_len;
 	struct sandbox_result res;
@@ -146,11 +147,10 @@ static int sbx_capture(void *ctx, const char *buf, size_t len, struct ocb_error 
 /* A config over s's dirs running `shell`, output captured into s->out. */
 static struct sandbox_config sbx_config(struct sbx *s, const char *shell)
 {
-	static const char *lowers[1];
 	struct sandbox_config cfg = SANDBOX_CONFIG_INIT;
 
-	lowers[0] = s->lower;
-	cfg.lowerdirs = lowers;
+	s->lowers[0] = s->lower;
+	cfg.lowerdirs = s->lowers;
 	cfg.n_lowerdirs = 1;
 	cfg.upperdir = s->upper;
 	cfg.overlay_workdir = s->work;

@@ -2,6 +2,7 @@
  * root, as `make check` runs here. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -182,6 +183,119 @@ static void test_resolv_conf_and_hosts(void **state)
 	assert_string_equal(s->out + strlen(want), "ok\nro\n");
 	assert_false(upper_has(s, "etc/hosts"));
 	assert_false(upper_has(s, "etc/resolv.conf"));
+}
+
+static void test_odd_mount_points_in_image(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_mount m = {SANDBOX_MOUNT_SECRET, "/etc/hosts", "x"};
+	struct sandbox_config cfg;
+	char p[4096];
+
+	/* resolv.conf a directory, hosts a dangling symlink: both left alone. */
+	sbx_mkdir(s->lower, "etc/resolv.conf", 0755);
+	sbx_path(p, sizeof(p), s->lower, "etc/hosts");
+	assert_int_equal(symlink("/nowhere/hosts", p), 0);
+	sbx_sh(s, "test -d /etc/resolv.conf && test -L /etc/hosts && echo fine");
+	assert_string_equal(s->out, "fine\n");
+	assert_int_equal(upper_entries(s), 0);
+	/* A secret whose mount point is a directory in the image is an error. */
+	sbx_mkdir(s->lower, "run", 0755);
+	sbx_mkdir(s->lower, "run/secrets", 0755);
+	sbx_mkdir(s->lower, "run/secrets/x", 0755);
+	cfg = sbx_config(s, "true");
+	cfg.mounts = &m;
+	cfg.n_mounts = 1;
+	assert_int_equal(sandbox_run(&cfg, &s->res, &test_err), -1);
+	assert_non_null(strstr(test_err.msg, "/run/secrets/x"));
+	assert_int_equal(test_err.errnum, EISDIR);
+}
+
+static void test_output_fd_and_null(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_config cfg = sbx_config(s, "echo to-fd; echo err-to-fd >&2");
+	char p[4096], buf[64] = {0};
+	int fd;
+
+	sbx_path(p, sizeof(p), s->dir, "log");
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	cfg.output = NULL;
+	cfg.output_fd = fd;
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	close(fd);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	assert_true(read(fd, buf, sizeof(buf) - 1) > 0);
+	close(fd);
+	assert_string_equal(buf, "to-fd\nerr-to-fd\n");
+	cfg = sbx_config(s, "echo gone; exit 4");
+	cfg.output = NULL; /* and no fd: /dev/null */
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_int_equal(s->res.exit_code, 4);
+	assert_string_equal(s->out, "");
+}
+
+struct thread_arg {
+	struct sbx *s;
+	int id, failures;
+};
+
+static void *thread_steps(void *p)
+{
+	struct thread_arg *a = p;
+	char cmd[64], want[64];
+
+	for (int i = 0; i < 5; i++) {
+		struct sandbox_config cfg;
+		struct ocb_error e = OCB_ERROR_INIT;
+
+		snprintf(cmd, sizeof(cmd), "echo %d-%d", a->id, i);
+		snprintf(want, sizeof(want), "%d-%d\n", a->id, i);
+		cfg = sbx_config(a->s, cmd);
+		if (sandbox_run(&cfg, &a->s->res, &e) < 0 || strcmp(a->s->out, want))
+			a->failures++;
+	}
+	return NULL;
+}
+
+/* The builder runs independent stages at once: sandboxes started from
+ * several threads must neither hang on each other's pipes nor mix output. */
+static void test_parallel_threads(void **state)
+{
+	struct thread_arg a[3];
+	pthread_t t[3];
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		a[i] = (struct thread_arg){sbx_new(), i, 0};
+		assert_int_equal(pthread_create(&t[i], NULL, thread_steps, &a[i]), 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(a[i].failures, 0);
+		sbx_free(a[i].s);
+	}
+}
+
+/* Root in the step has Docker's default capabilities: no CAP_SYS_ADMIN to
+ * undo the sandbox's mounts; the masked /proc files are empty. */
+static void test_capabilities_and_masks(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_config cfg;
+
+	sbx_sh(s,
+	       "grep -E '^Cap(Eff|Bnd)' /proc/self/status; umount /etc/hosts 2>/dev/null || echo no-umount; "
+	       "mount -t tmpfs t /tmp 2>/dev/null || echo no-mount; { test -e /proc/timer_list && wc -c "
+	       "</proc/timer_list || echo 0; }; "
+	       "{ echo 1 >/proc/sys/kernel/domainname; } 2>/dev/null || echo ro-sys");
+	assert_string_equal(s->out, "CapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\n"
+				    "no-umount\nno-mount\n0\nro-sys\n");
+	cfg = sbx_config(s, "grep -E '^Cap(Eff|Prm)' /proc/self/status");
+	cfg.user = "app";
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, "CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n");
 }
 
 static void test_cache_mount(void **state)
@@ -457,6 +571,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_root_is_env_error, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_foreign_arch_step, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_odd_mount_points_in_image, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_output_fd_and_null, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parallel_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_capabilities_and_masks, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
