@@ -59,9 +59,12 @@ int layer_links_add(struct layer_links *l, dev_t dev, ino_t ino, const char *nam
 	if (!copy)
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
 	s = link_slot(l->slots, l->cap, dev, ino);
+	if (!s->name)
+		l->n++;
 	free(s->name);
-	l->n += s->name ? 0 : 1;
-	*s = (struct layer_link){dev, ino, copy};
+	s->dev = dev;
+	s->ino = ino;
+	s->name = copy;
 	return 0;
 }
 

@@ -459,6 +459,41 @@ static void test_entry_api_links_and_specials(void **state)
 
 static void expect_einval(int rc, struct ocb_error *err);
 
+/* Enough linked inodes to make the link table grow several times. */
+static void test_many_hardlinks(void **state)
+{
+	struct fixture *f = *state;
+	struct oci_layer_options opts = {.compression = OCI_COMPRESSION_NONE};
+	struct oci_layer_desc d;
+	struct rlist *l = calloc(1, sizeof(*l));
+	char name[64], p[4096], q[4096];
+	size_t links = 0;
+
+	mk_dir(f, "h");
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "h/f%03d", i);
+		mk_file(f, name, name);
+		path_in(p, sizeof(p), f->tree, name);
+		snprintf(name, sizeof(name), "h/g%03d", i);
+		path_in(q, sizeof(q), f->tree, name);
+		assert_int_equal(link(p, q), 0);
+	}
+	commit_tree(f, &opts, &d);
+	read_layer(f, &d, l);
+	assert_int_equal(l->n, 201);
+	for (size_t i = 0; i < l->n; i++) {
+		if (!l->v[i].is_hardlink)
+			continue;
+		links++;
+		assert_int_equal(l->v[i].name[2], 'g');
+		assert_string_equal(l->v[i].link + 3, l->v[i].name + 3);
+		assert_int_equal(l->v[i].link[2], 'f');
+	}
+	assert_int_equal(links, 100);
+	rlist_release(l);
+	free(l);
+}
+
 static void expect_names(struct fixture *f, const struct oci_layer_desc *d, const char *const *want, size_t n)
 {
 	struct rlist *l = calloc(1, sizeof(*l));
@@ -688,6 +723,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_entry_api_links_and_specials, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overlay_upper_markers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overlay_upper_real_mount, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_hardlinks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_entry_api_rejects_bad_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_layer_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tree_prefix_and_empty, setup, teardown),
