@@ -210,7 +210,17 @@ static json_t *json_platform(const struct check_platform *p)
 	return o;
 }
 
-int check_render_json(FILE *out, const struct check_platform *p, size_t n, struct ocb_error *err)
+static json_t *json_context(const struct check_context *ctx)
+{
+	const char *src = recipe_ignore_source(ctx->ignore);
+
+	return json_pack("{s:s, s:o, s:I}", "dir", ctx->dir, "ignore_file",
+			 src ? json_string(src) : json_null(), "ignore_patterns",
+			 (json_int_t)recipe_ignore_count(ctx->ignore));
+}
+
+int check_render_json(FILE *out, const struct check_context *ctx, const struct check_platform *p, size_t n,
+		      struct ocb_error *err)
 {
 	const struct recipe *r = p[0].recipe;
 	cleanup_json json_t *doc = json_object();
@@ -228,6 +238,7 @@ int check_render_json(FILE *out, const struct check_platform *p, size_t n, struc
 	json_set_str(image, "tag", &r->image_tag);
 	json_object_set_new(doc, "image", image);
 	json_object_set_new(doc, "target", json_string(r->stages[r->target_stage].name));
+	json_object_set_new(doc, "context", json_context(ctx));
 	for (size_t i = 0; i < r->n_warnings; i++)
 		json_array_append_new(warnings, json_string(r->warnings[i]));
 	json_object_set_new(doc, "warnings", warnings);
@@ -399,15 +410,22 @@ static void text_stage(FILE *out, const struct recipe *r, const struct recipe_gr
 	text_metadata(out, st);
 }
 
-int check_render_text(FILE *out, const struct check_platform *p, size_t n, struct ocb_error *err)
+int check_render_text(FILE *out, const struct check_context *ctx, const struct check_platform *p, size_t n,
+		      struct ocb_error *err)
 {
 	const struct recipe *r = p[0].recipe;
+	const char *src = recipe_ignore_source(ctx->ignore);
 
 	fprintf(out, "recipe: %s (version %lld)\n", r->file, (long long)r->version);
 	if (r->image_name.value)
 		fprintf(out, "image: %s%s%s\n", r->image_name.value, r->image_tag.value ? ":" : "",
 			r->image_tag.value ? r->image_tag.value : "");
 	fprintf(out, "target: %s\n", r->stages[r->target_stage].name);
+	if (src)
+		fprintf(out, "context: %s (%s: %zu patterns)\n", ctx->dir, src,
+			recipe_ignore_count(ctx->ignore));
+	else
+		fprintf(out, "context: %s (no .ocbignore or .dockerignore)\n", ctx->dir);
 	for (size_t k = 0; k < n; k++) {
 		const struct recipe *pr = p[k].recipe;
 		const struct recipe_graph *g = &p[k].graph;

@@ -7,13 +7,22 @@
 
 #include "recipes/recipe.h"
 #include "recipes/recipe_graph.h"
+#include "recipes/recipe_ignore.h"
 
 struct check_platform {
 	struct recipe *recipe; /* loaded for this target platform */
 	struct recipe_graph graph;
 };
 
-int check_render_text(FILE *out, const struct check_platform *p, size_t n, struct ocb_error *err);
-int check_render_json(FILE *out, const struct check_platform *p, size_t n, struct ocb_error *err);
+/* The build context: its directory and its ignore file (checked, not walked). */
+struct check_context {
+	const char *dir;
+	const struct recipe_ignore *ignore;
+};
+
+int check_render_text(FILE *out, const struct check_context *ctx, const struct check_platform *p, size_t n,
+		      struct ocb_error *err);
+int check_render_json(FILE *out, const struct check_context *ctx, const struct check_platform *p, size_t n,
+		      struct ocb_error *err);
 
 #endif

@@ -14,13 +14,14 @@
 struct check_args {
 	char **build_args; /* "K=V" */
 	size_t n_build_args;
-	const char *arch, *platforms, *target, *format, *recipe;
+	const char *arch, *platforms, *target, *format, *recipe, *context;
 };
 
 static void check_usage(FILE *out)
 {
 	fprintf(out, "usage: ocb check [RECIPE] [--build-arg K=V]... [--arch amd64|arm64|all]\n"
-		     "                 [--platform linux/arm64,...] [--target STAGE] [--format text|json]\n"
+		     "                 [--platform linux/arm64,...] [--target STAGE] [--context DIR]\n"
+		     "                 [--format text|json]\n"
 		     "\n"
 		     "Validate a recipe (default ./recipe.toml) and print its stage graph.\n"
 		     "Exit status: 0 valid, 2 invalid recipe or usage error.\n");
@@ -67,6 +68,7 @@ static int check_parse_args(int argc, char **argv, struct check_args *a, struct 
 	    {"platform", required_argument, NULL, 'p'},
 	    {"target", required_argument, NULL, 't'},
 	    {"format", required_argument, NULL, 'f'},
+	    {"context", required_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -92,6 +94,9 @@ static int check_parse_args(int argc, char **argv, struct check_args *a, struct 
 			break;
 		case 'f':
 			a->format = optarg;
+			break;
+		case 'c':
+			a->context = optarg;
 			break;
 		case 'h':
 			return 1;
@@ -135,12 +140,37 @@ static int check_platforms(const struct check_args *a, const struct toml_value *
 	return rc;
 }
 
+/* The context's ignore file is checked too: a bad pattern would fail the build. */
+static int check_context_load(const struct check_args *a, char **dir, struct recipe_ignore **ig,
+			      struct ocb_error *err)
+{
+	const char *slash = strrchr(a->recipe, '/');
+
+	if (a->context)
+		*dir = strdup(a->context);
+	else if (slash)
+		*dir = strndup(a->recipe, slash == a->recipe ? 1 : (size_t)(slash - a->recipe));
+	else
+		*dir = strdup(".");
+	if (!*dir)
+		return ocb_error_sys(err, "out of memory");
+	if (recipe_ignore_load(*dir, ig, err) < 0) {
+		if (err->code == OCB_ELIMIT)
+			err->code = OCB_EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 static int check_run(const struct check_args *a, struct ocb_error *err)
 {
 	struct toml_value *root = NULL;
 	struct recipe *first = NULL;
 	cleanup_free struct recipe_platform *plats = NULL;
 	struct check_platform *res = NULL;
+	struct recipe_ignore *ig = NULL;
+	cleanup_free char *ctxdir = NULL;
+	struct check_context ctx;
 	size_t n = 0, done = 0;
 	int rc = -1;
 
@@ -167,16 +197,21 @@ static int check_run(const struct check_args *a, struct ocb_error *err)
 			goto out;
 		}
 	}
+	if (check_context_load(a, &ctxdir, &ig, err) < 0)
+		goto out;
+	ctx.dir = ctxdir;
+	ctx.ignore = ig;
 	for (size_t i = 0; i < first->n_warnings; i++)
 		fprintf(stderr, "ocb: warning: %s\n", first->warnings[i]);
-	rc = !strcmp(a->format, "json") ? check_render_json(stdout, res, n, err)
-					: check_render_text(stdout, res, n, err);
+	rc = !strcmp(a->format, "json") ? check_render_json(stdout, &ctx, res, n, err)
+					: check_render_text(stdout, &ctx, res, n, err);
 out:
 	for (size_t i = 0; i < done; i++) {
 		recipe_graph_release(&res[i].graph);
 		recipe_free(res[i].recipe);
 	}
 	free(res);
+	recipe_ignore_free(ig);
 	recipe_free(first);
 	toml_free(root);
 	return rc;

@@ -396,6 +396,29 @@ static int ignore_read(int dirfd, const char *name, char **data, size_t *len, st
 	return 0;
 }
 
+/* Parse the ignore file name of context_dir: messages show "DIR/NAME:LINE",
+ * recipe_ignore_source() gives NAME. */
+static int ignore_parse_in(const char *context_dir, const char *name, const char *data, size_t len,
+			   struct recipe_ignore **out, struct ocb_error *err)
+{
+	cleanup_free char *shown = NULL;
+	struct recipe_ignore *ig = NULL;
+	char *source = strdup(name);
+
+	if (!source || asprintf(&shown, "%s/%s", context_dir, name) < 0) {
+		free(source);
+		return ocb_error_sys(err, "out of memory");
+	}
+	if (recipe_ignore_parse(shown, data, len, &ig, err) < 0) {
+		free(source);
+		return -1;
+	}
+	free(ig->source);
+	ig->source = source;
+	*out = ig;
+	return 0;
+}
+
 int recipe_ignore_load(const char *context_dir, struct recipe_ignore **out, struct ocb_error *err)
 {
 	static const char *const names[] = {".ocbignore", ".dockerignore"};
@@ -412,7 +435,7 @@ int recipe_ignore_load(const char *context_dir, struct recipe_ignore **out, stru
 			return -1;
 		if (rc > 0)
 			continue;
-		return recipe_ignore_parse(names[i], data, len, out, err);
+		return ignore_parse_in(context_dir, names[i], data, len, out, err);
 	}
 	ig = calloc(1, sizeof(*ig));
 	if (!ig)

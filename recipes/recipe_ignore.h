@@ -25,7 +25,7 @@
 struct recipe_ignore;
 
 /* Read context_dir/.ocbignore, else context_dir/.dockerignore; with neither,
- * *out matches nothing.  A bad pattern is OCB_EINVAL ".ocbignore:3: ...". */
+ * *out matches nothing.  A bad pattern is OCB_EINVAL "DIR/.ocbignore:3: ...". */
 int recipe_ignore_load(const char *context_dir, struct recipe_ignore **out, struct ocb_error *err);
 /* Parse ignore-file text (filename is for messages). */
 int recipe_ignore_parse(const char *filename, const char *data, size_t len, struct recipe_ignore **out,

@@ -73,6 +73,19 @@ BASE=debian:12 expect_exit 0 "$OCB" check --build-arg BASE "$F/good-table-steps.
 grep -q 'from: debian:12 (image)' "$T/stdout" || fail "--build-arg KEY from the environment"
 pass "options"
 
+# The context's ignore file is checked: default the recipe's directory, or --context.
+expect_exit 0 "$OCB" check examples/unified/recipe.toml
+grep -qx 'context: examples/unified (.ocbignore: 8 patterns)' "$T/stdout" || fail "unified: .ocbignore not read"
+mkdir "$T/ctx"
+printf 'ok\n[bad\n' >"$T/ctx/.dockerignore"
+expect_exit 2 "$OCB" check --context "$T/ctx" "$F/good-minimal.toml"
+assert_eq "$(cat "$T/stderr")" "ocb: error: $T/ctx/.dockerignore:2: invalid pattern '[bad'" "bad ignore file"
+printf '# only this\n*.tmp\n' >"$T/ctx/.ocbignore"
+expect_exit 0 "$OCB" check --format json --context "$T/ctx" "$F/good-minimal.toml"
+assert_eq "$(jq -c .context "$T/stdout")" "{\"dir\":\"$T/ctx\",\"ignore_file\":\".ocbignore\",\"ignore_patterns\":1}" "context json"
+expect_exit 2 "$OCB" check --context "$T/nope" "$F/good-minimal.toml"
+pass "context"
+
 # Usage errors exit 2.
 expect_exit 2 "$OCB" check --target nope "$F/good-minimal.toml"
 assert_eq "$(cat "$T/stderr")" "ocb: error: target: unknown stage 'nope' (stages: only)"

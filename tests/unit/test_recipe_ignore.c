@@ -153,6 +153,15 @@ static void test_load_prefers_ocbignore(void **state)
 	assert_int_equal(recipe_ignore_count(ig), 2);
 	recipe_ignore_free(ig);
 
+	/* A bad pattern names the file with its directory. */
+	testutil_write_file(path, "ok\n[bad\n", 8);
+	struct ocb_error err = OCB_ERROR_INIT;
+	char want[4200];
+	assert_int_equal(recipe_ignore_load(dir, &ig, &err), -1);
+	snprintf(want, sizeof(want), "%s/.ocbignore:2: invalid pattern '[bad'", dir);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(err.code, OCB_EINVAL);
+
 	/* A directory named .ocbignore is an error, not silently skipped. */
 	remove(path);
 	assert_int_equal(mkdir(path, 0755), 0);

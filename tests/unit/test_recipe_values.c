@@ -174,6 +174,51 @@ static void test_platform(void **state)
 	assert_string_equal(p.os, "linux");
 }
 
+static void test_platforms_select(void **state)
+{
+	const char *recipe[] = {"linux/arm64", "linux/amd64"};
+	struct recipe_platform *p = NULL, host;
+	size_t n = 0;
+
+	assert_ok(recipe_platforms_select("linux/arm/v7,linux/x86_64", NULL, recipe, 2, &p, &n, &test_err));
+	assert_int_equal(n, 2);
+	assert_string_equal(p[0].str, "linux/arm/v7");
+	assert_string_equal(p[1].str, "linux/amd64");
+	free(p);
+	assert_ok(recipe_platforms_select(NULL, "all", recipe, 2, &p, &n, &test_err));
+	assert_int_equal(n, 2);
+	assert_string_equal(p[0].str, "linux/amd64");
+	assert_string_equal(p[1].str, "linux/arm64");
+	free(p);
+	assert_ok(recipe_platforms_select(NULL, "arm64", recipe, 2, &p, &n, &test_err));
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].str, "linux/arm64");
+	free(p);
+	assert_ok(recipe_platforms_select(NULL, NULL, recipe, 2, &p, &n, &test_err));
+	assert_int_equal(n, 2);
+	assert_string_equal(p[0].str, "linux/arm64");
+	free(p);
+	assert_ok(recipe_platforms_select(NULL, NULL, NULL, 0, &p, &n, &test_err));
+	assert_int_equal(n, 1);
+	assert_ok(recipe_platform_host(&host, &test_err));
+	assert_string_equal(p[0].str, host.str);
+	free(p);
+
+	const char *bad_lists[] = {"linux/amd64,linux/x86_64", "", ",", "linux/sparc"};
+	for (size_t i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]); i++) {
+		struct ocb_error err = OCB_ERROR_INIT;
+		p = NULL;
+		assert_int_equal(recipe_platforms_select(bad_lists[i], NULL, NULL, 0, &p, &n, &err), -1);
+		assert_int_equal(err.code, OCB_EINVAL);
+		assert_null(p);
+	}
+	struct ocb_error err = OCB_ERROR_INIT;
+	assert_int_equal(recipe_platforms_select("linux/amd64", "arm64", NULL, 0, &p, &n, &err), -1);
+	assert_string_equal(err.msg, "--arch and --platform cannot be used together");
+	assert_int_equal(recipe_platforms_select(NULL, "x86", NULL, 0, &p, &n, &err), -1);
+	assert_string_equal(err.msg, "--arch 'x86': expected amd64, arm64 or all");
+}
+
 static void test_path_clean(void **state)
 {
 	static const char *cases[][2] = {
@@ -238,6 +283,7 @@ int main(void)
 	    cmocka_unit_test(test_signal),
 	    cmocka_unit_test(test_port),
 	    cmocka_unit_test(test_platform),
+	    cmocka_unit_test(test_platforms_select),
 	    cmocka_unit_test(test_path_clean),
 	    cmocka_unit_test(test_path_context_source),
 	};
