@@ -19,10 +19,7 @@
 #include "oci/fdio.h"
 #include "oci/banned.h"
 
-#define READ_BUF_SIZE ((size_t)1 << 20)
-#define STREAM_SLACK  (UINT64_C(1) << 30)  /* headers and padding beyond file bytes */
-#define TRAILER_MAX   (UINT64_C(16) << 20) /* bytes allowed after the end marker */
-#define TAR_BLOCK     512
+#define STREAM_SLACK (UINT64_C(1) << 30) /* headers and padding beyond file bytes */
 
 int extract_parent(struct extractor *x, const char *dir, int *fd, struct ocb_error *err)
 {
@@ -72,29 +69,39 @@ int extract_record(struct extractor *x, const char *path, struct ocb_error *err)
 	return 0;
 }
 
-/* Privileged namespaces need root; trusted.overlay.* is never taken from a
- * tar (it steers overlayfs: opaque, redirect, metacopy). */
-static bool xattr_allowed(const struct extractor *x, const char *name)
+enum xattr_policy {
+	XATTR_APPLY,
+	XATTR_DROP,	  /* never from a tar: skipped and counted, even when strict */
+	XATTR_PRIVILEGED, /* needs root: skipped and counted, or OCB_EENV when strict */
+};
+
+/* trusted.overlay.* steers overlayfs (opaque, redirect, metacopy): a layer
+ * never sets it. */
+static enum xattr_policy xattr_policy(const struct extractor *x, const char *name)
 {
 	if (!strncmp(name, "user.", 5))
-		return true;
+		return XATTR_APPLY;
 	if (!strncmp(name, "trusted.overlay.", 16))
-		return false;
+		return XATTR_DROP;
 	if (!strncmp(name, "security.", 9) || !strncmp(name, "trusted.", 8) ||
 	    !strcmp(name, "system.posix_acl_access") || !strcmp(name, "system.posix_acl_default"))
-		return x->privileged;
-	return false;
+		return x->privileged ? XATTR_APPLY : XATTR_PRIVILEGED;
+	return XATTR_DROP;
 }
 
-static int skip_privileged(struct extractor *x, uint64_t *counter, const char *what, struct ocb_error *err)
+/* Something the tar asks for that this process cannot do: counted, or
+ * OCB_EENV under OCI_EXTRACT_STRICT. */
+static int skip_or_fail(struct extractor *x, uint64_t *counter, const char *what, struct ocb_error *err)
 {
 	if (x->flags & OCI_EXTRACT_STRICT)
-		return ocb_error_set(err, OCB_EENV, EPERM, "cannot apply %s without privilege", what);
+		return ocb_error_set(err, OCB_EENV, EPERM,
+				     "cannot apply %s here (needs privilege or support)", what);
 	(*counter)++;
 	return 0;
 }
 
-/* Apply the entry's xattrs to fd; fd < 0 (symlinks, specials) skips them. */
+/* Apply the entry's xattrs to fd; fd < 0 (symlinks, specials) cannot take
+ * them. */
 static int apply_xattrs(struct extractor *x, struct archive_entry *e, int fd, struct ocb_error *err)
 {
 	const char *name;
@@ -104,23 +111,22 @@ static int apply_xattrs(struct extractor *x, struct archive_entry *e, int fd, st
 	if (archive_entry_xattr_reset(e) == 0)
 		return 0;
 	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+		enum xattr_policy policy = xattr_policy(x, name);
 		char q[EXTRACT_QUOTE_MAX];
+
 		if (size > x->max_xattr)
 			return ocb_error_set(err, OCB_ELIMIT, 0, "xattr '%s' larger than %zu bytes",
 					     extract_quote(name, q, sizeof(q)), x->max_xattr);
-		if (fd < 0 || !xattr_allowed(x, name)) {
-			if (skip_privileged(x, &x->stats.skipped_xattrs, "xattr", err) < 0)
-				return ocb_error_wrap(err, "xattr '%s'", extract_quote(name, q, sizeof(q)));
+		if (policy == XATTR_DROP) {
+			x->stats.skipped_xattrs++;
 			continue;
 		}
-		if (fsetxattr(fd, name, value, size, 0) == 0)
+		if (policy == XATTR_APPLY && fd >= 0 && fsetxattr(fd, name, value, size, 0) == 0)
 			continue;
-		if (errno == ENOTSUP || errno == EPERM) {
-			if (skip_privileged(x, &x->stats.skipped_xattrs, "xattr", err) < 0)
-				return ocb_error_wrap(err, "xattr '%s'", extract_quote(name, q, sizeof(q)));
-			continue;
-		}
-		return ocb_error_sys(err, "cannot set xattr '%s'", extract_quote(name, q, sizeof(q)));
+		if (policy == XATTR_APPLY && fd >= 0 && errno != ENOTSUP && errno != EPERM)
+			return ocb_error_sys(err, "cannot set xattr '%s'", extract_quote(name, q, sizeof(q)));
+		if (skip_or_fail(x, &x->stats.skipped_xattrs, "an xattr", err) < 0)
+			return ocb_error_wrap(err, "xattr '%s'", extract_quote(name, q, sizeof(q)));
 	}
 	return 0;
 }
@@ -379,7 +385,7 @@ static int make_special(struct extractor *x, struct archive_entry *e, int dfd, c
 	dev_t dev = type == S_IFIFO ? 0 : makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
 
 	if (type != S_IFIFO && !x->privileged)
-		return skip_privileged(x, &x->stats.skipped_devices, "a device node", err);
+		return skip_or_fail(x, &x->stats.skipped_devices, "a device node", err);
 	if (mknodat(dfd, base, type | 0600, dev) < 0) {
 		if (errno == EEXIST) {
 			if (extract_replace(x, dfd, base, err) < 0)
@@ -388,7 +394,7 @@ static int make_special(struct extractor *x, struct archive_entry *e, int dfd, c
 				goto made;
 		}
 		if (errno == EPERM && type != S_IFIFO)
-			return skip_privileged(x, &x->stats.skipped_devices, "a device node", err);
+			return skip_or_fail(x, &x->stats.skipped_devices, "a device node", err);
 		return ocb_error_sys(err, "cannot create node");
 	}
 made:

@@ -248,6 +248,49 @@ static void test_extract_whiteout_fresh_root(void **state)
 	assert_content_at(f->rootfd, "d/keep", "k");
 }
 
+/* A whiteout of a path the same layer wrote does not hide it. */
+static void test_extract_whiteout_own_path(void **state)
+{
+	struct fx *f = *state;
+	const struct tspec lower[] = {{.type = 'f', .name = "lower", .arg = "l"}, {0}};
+	const struct tspec upper[] = {
+	    {.type = 'd', .name = "d"},		{.type = 'f', .name = "d/x", .arg = "mine"},
+	    {.type = 'f', .name = "d/.wh.x"},	{.type = 'f', .name = ".wh.d"},
+	    {.type = 'f', .name = ".wh.lower"}, {0},
+	};
+
+	assert_ok(tar_apply(f->rootfd, lower, NULL, &test_err));
+	assert_ok(tar_apply(f->rootfd, upper, NULL, &test_err));
+	assert_content_at(f->rootfd, "d/x", "mine");
+	assert_false(exists_at(f->rootfd, "lower"));
+}
+
+/* Overlay form: whiteouts become 0/0 devices, opaque markers an xattr. */
+static void test_extract_overlay_whiteouts(void **state)
+{
+	struct fx *f = *state;
+	const struct tspec layer[] = {
+	    {.type = 'f', .name = "a/.wh.gone"},
+	    {.type = 'f', .name = "b/.wh..wh..opq"},
+	    {.type = 'f', .name = "b/kept", .arg = "k"},
+	    {0},
+	};
+	struct oci_extract_opts opts = {.flags = OCI_EXTRACT_OVERLAY_WHITEOUTS};
+	char path[4096], val[8] = {0};
+	struct stat st;
+
+	if (geteuid() != 0)
+		skip();
+	assert_ok(tar_apply(f->rootfd, layer, &opts, &test_err));
+	assert_int_equal(fstatat(f->rootfd, "a/gone", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(st.st_rdev, makedev(0, 0));
+	snprintf(path, sizeof(path), "%s/rootfs/b", f->dir);
+	assert_int_equal(getxattr(path, "trusted.overlay.opaque", val, sizeof(val)), 1);
+	assert_int_equal(val[0], 'y');
+	assert_content_at(f->rootfd, "b/kept", "k");
+}
+
 static void test_extract_replaces_entries(void **state)
 {
 	struct fx *f = *state;
@@ -409,6 +452,34 @@ static void test_extract_into_new_dir(void **state)
 	close(parent);
 }
 
+/* Printable bytes without a short period (tspec content is a C string). */
+static char *make_big(size_t len)
+{
+	char *p = malloc(len + 1);
+	uint32_t v = 12345;
+
+	for (size_t i = 0; i < len; i++) {
+		v = v * 1103515245u + 12345u;
+		p[i] = (char)('a' + (v >> 16) % 26);
+	}
+	p[len] = '\0';
+	return p;
+}
+
+static void assert_file_equals(int dirfd, const char *path, const char *want, size_t len)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	char *got = malloc(len + 1);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, got, len + 1);
+	close(fd);
+	assert_int_equal(n, (ssize_t)len);
+	assert_memory_equal(got, want, len);
+	free(got);
+}
+
 static int sink_to_writer(void *opaque, const void *data, size_t len, struct ocb_error *err)
 {
 	return oci_blob_writer_write(opaque, data, len, err);
@@ -419,9 +490,14 @@ static int sink_to_writer(void *opaque, const void *data, size_t len, struct ocb
 static void test_extract_layer_blob(void **state)
 {
 	struct fx *f = *state;
+	/* A file larger than the read-ahead chunks, so entries straddle them. */
+	size_t big_len = 3 * 1024 * 1024 + 4321;
+	char *big = make_big(big_len);
 	const struct tspec layer[] = {
 	    {.type = 'd', .name = "etc"},
 	    {.type = 'f', .name = "etc/hostname", .arg = "ocb\n"},
+	    {.type = 'f', .name = "big", .arg = big},
+	    {.type = 'f', .name = "after", .arg = "after"},
 	    {0},
 	};
 	enum oci_compression algos[] = {OCI_COMPRESSION_GZIP, OCI_COMPRESSION_ZSTD, OCI_COMPRESSION_NONE};
@@ -466,6 +542,10 @@ static void test_extract_layer_blob(void **state)
 		assert_true(oci_digest_equal(&st.diff_id, &diff_id));
 		snprintf(hex_path, sizeof(hex_path), "%s/etc/hostname", name);
 		assert_content_at(parent, hex_path, "ocb\n");
+		snprintf(hex_path, sizeof(hex_path), "%s/after", name);
+		assert_content_at(parent, hex_path, "after");
+		snprintf(hex_path, sizeof(hex_path), "%s/big", name);
+		assert_file_equals(parent, hex_path, big, big_len);
 
 		/* A wrong diff_id. */
 		snprintf(name, sizeof(name), "wrongdiff%zu", i);
@@ -495,6 +575,7 @@ static void test_extract_layer_blob(void **state)
 	}
 	oci_blobstore_release(&bs);
 	free(tar);
+	free(big);
 	close(parent);
 }
 
@@ -553,6 +634,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_extract_xattr_too_large, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_whiteouts_and_opaque, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_whiteout_fresh_root, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_extract_whiteout_own_path, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_extract_overlay_whiteouts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_replaces_entries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_truncated_and_corrupt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_diff_id, setup, teardown),
