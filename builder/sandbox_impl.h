@@ -109,8 +109,9 @@ struct sandbox_msg {
 
 /* Child side: send a message (async-signal-safe). */
 void sandbox_send(int info_fd, int type, int errnum, int value, const char *text);
-/* Send an ERROR whose text is the NULL-terminated list of strings joined;
- * always returns -1. */
+/* Send an ERROR whose text is the list of strings, ended by SANDBOX_END,
+ * joined; always returns -1. */
+#define SANDBOX_END ((const char *)NULL)
 int sandbox_fail(int info_fd, int code, int errnum, ...) __attribute__((sentinel));
 
 /* sandbox_setup.c: in the child, in the new namespaces: make mounts private,

@@ -221,24 +221,24 @@ static __attribute__((noreturn)) void worker_main(struct sandbox_plan *plan, con
 	if (info < 0 || (plan->output_fd >= 0 && out < 0) || setup_stdio(out) < 0)
 		die();
 	if (drop_capabilities() < 0) {
-		sandbox_fail(info, OCB_EFAIL, errno, "drop capabilities", NULL);
+		sandbox_fail(info, OCB_EFAIL, errno, "drop capabilities", SANDBOX_END);
 		die();
 	}
 	if (syscall(SYS_setgroups, pu->n_groups, pu->groups) < 0 ||
 	    syscall(SYS_setresgid, pu->gid, pu->gid, pu->gid) < 0 ||
 	    syscall(SYS_setresuid, pu->uid, pu->uid, pu->uid) < 0) {
 		sandbox_fail(info, OCB_EFAIL, errno, "switch to user '", plan->user ? plan->user : "root",
-			     "'", NULL);
+			     "'", SANDBOX_END);
 		die();
 	}
 	if (chdir(plan->cwd) < 0) {
-		sandbox_fail(info, OCB_EBUILD, errno, "workdir '", plan->cwd, "'", NULL);
+		sandbox_fail(info, OCB_EBUILD, errno, "workdir '", plan->cwd, "'", SANDBOX_END);
 		die();
 	}
 	umask(022);
 	sandbox_close_fds_except(info);
 	int e = exec_command(plan->argv, plan->envp);
-	sandbox_fail(info, OCB_EBUILD, e, "exec '", plan->argv[0], "'", NULL);
+	sandbox_fail(info, OCB_EBUILD, e, "exec '", plan->argv[0], "'", SANDBOX_END);
 	_exit(127);
 }
 
@@ -342,22 +342,24 @@ void sandbox_init_main(struct sandbox_plan *plan)
 	if (sandbox_setup_root(plan) < 0)
 		die();
 	if (sethostname(plan->hostname, strlen(plan->hostname)) < 0) {
-		sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "sethostname '", plan->hostname, "'", NULL);
+		sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "sethostname '", plan->hostname, "'",
+			     SANDBOX_END);
 		die();
 	}
 	if (plan->new_net && loopback_up() < 0) {
-		sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "bring up the loopback interface", NULL);
+		sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "bring up the loopback interface", SANDBOX_END);
 		die();
 	}
 	if (passwd_resolve(AT_FDCWD, plan->user, &pu, msg, sizeof(msg)) < 0) {
 		sandbox_fail(plan->info_fd, errno == EINVAL || errno == ENOENT ? OCB_EINVAL : OCB_EFAIL,
-			     errno == ENOENT || errno == EINVAL ? 0 : errno, msg, NULL);
+			     errno == ENOENT || errno == EINVAL ? 0 : errno, msg, SANDBOX_END);
 		die();
 	}
 	fill_env(plan, &pu);
 	fd = sandbox_mkdir_p(plan, plan->cwd, false);
 	if (fd < 0) {
-		sandbox_fail(plan->info_fd, OCB_EBUILD, errno, "create workdir '", plan->cwd, "'", NULL);
+		sandbox_fail(plan->info_fd, OCB_EBUILD, errno, "create workdir '", plan->cwd, "'",
+			     SANDBOX_END);
 		die();
 	}
 	close(fd);
@@ -369,7 +371,7 @@ void sandbox_init_main(struct sandbox_plan *plan)
 	init_signal_set(&handled);
 	worker = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (worker < 0) {
-		sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "fork the step", NULL);
+		sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "fork the step", SANDBOX_END);
 		die();
 	}
 	if (worker == 0)

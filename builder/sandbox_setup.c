@@ -212,7 +212,7 @@ static int remount(const char *dest, unsigned long flags)
 
 static int op_fail(const struct sandbox_plan *plan, const char *what, const struct sandbox_op *op)
 {
-	return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, what, " '", op->dest, "'", NULL);
+	return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, what, " '", op->dest, "'", SANDBOX_END);
 }
 
 static int run_bind(const struct sandbox_plan *plan, const struct sandbox_op *op)
@@ -250,7 +250,7 @@ static int run_op(const struct sandbox_plan *plan, const struct sandbox_op *op)
 		close(fd);
 		if (mount(op->fstype, op->dest, op->fstype, op->flags, op->data) < 0)
 			return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "mount ", op->fstype, " on '",
-					    op->dest, "'", NULL);
+					    op->dest, "'", SANDBOX_END);
 		return 0;
 	case SANDBOX_OP_BIND:
 		return run_bind(plan, op);
@@ -291,18 +291,21 @@ static int run_op(const struct sandbox_plan *plan, const struct sandbox_op *op)
 static int enter_root(const struct sandbox_plan *plan)
 {
 	if (chdir(BASE) < 0)
-		return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "chdir into the overlay", NULL);
+		return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "chdir into the overlay", SANDBOX_END);
 	if (syscall(SYS_pivot_root, ".", ".") == 0) {
 		if (umount2(".", MNT_DETACH) < 0)
-			return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "detach the host root", NULL);
+			return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "detach the host root",
+					    SANDBOX_END);
 	} else if (errno == EINVAL) {
 		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
-			return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "move into the overlay", NULL);
+			return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "move into the overlay",
+					    SANDBOX_END);
 	} else {
-		return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "pivot_root into the overlay", NULL);
+		return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "pivot_root into the overlay",
+				    SANDBOX_END);
 	}
 	if (chdir("/") < 0)
-		return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "chdir /", NULL);
+		return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "chdir /", SANDBOX_END);
 	return 0;
 }
 
@@ -317,7 +320,7 @@ static int open_sources(struct sandbox_plan *plan)
 		plan->dir_fds[i] = open(plan->dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (plan->dir_fds[i] < 0)
 			return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "open '", plan->dirs[i], "'",
-					    NULL);
+					    SANDBOX_END);
 	}
 	plan->upper_fd = plan->dir_fds[n_lower];
 	sbuf_init(&sb, plan->overlay_data, plan->overlay_size);
@@ -335,7 +338,8 @@ static int open_sources(struct sandbox_plan *plan)
 	 * (Docker's overlay2 mounts the same way). */
 	sbuf_add(&sb, ",redirect_dir=off,metacopy=off,index=off");
 	if (!sbuf_ok(&sb))
-		return sandbox_fail(plan->info_fd, OCB_ELIMIT, 0, "overlay options exceed a page", NULL);
+		return sandbox_fail(plan->info_fd, OCB_ELIMIT, 0, "overlay options exceed a page",
+				    SANDBOX_END);
 	for (size_t i = 0; i < plan->n_ops; i++) {
 		struct sandbox_op *op = &plan->ops[i];
 
@@ -348,7 +352,7 @@ static int open_sources(struct sandbox_plan *plan)
 					   (op->opts & SANDBOX_OPF_FILE ? 0 : AT_RECURSIVE));
 		if (op->src_fd < 0)
 			return sandbox_fail(plan->info_fd, OCB_EENV, errno, "open_tree '", op->src, "'",
-					    NULL);
+					    SANDBOX_END);
 	}
 	return 0;
 }
@@ -367,14 +371,14 @@ static void close_sources(struct sandbox_plan *plan)
 int sandbox_setup_root(struct sandbox_plan *plan)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return sandbox_fail(plan->info_fd, OCB_EENV, errno, "make the mounts private", NULL);
+		return sandbox_fail(plan->info_fd, OCB_EENV, errno, "make the mounts private", SANDBOX_END);
 	if (open_sources(plan) < 0)
 		return -1;
 	if (chdir("/proc/self/fd") < 0)
-		return sandbox_fail(plan->info_fd, OCB_EENV, errno, "chdir /proc/self/fd", NULL);
+		return sandbox_fail(plan->info_fd, OCB_EENV, errno, "chdir /proc/self/fd", SANDBOX_END);
 	if (mount("overlay", BASE, "overlay", 0, plan->overlay_data) < 0)
 		return sandbox_fail(plan->info_fd, OCB_EENV, errno, "mount overlay (", plan->overlay_data,
-				    ")", NULL);
+				    ")", SANDBOX_END);
 	if (enter_root(plan) < 0)
 		return -1;
 	for (size_t i = 0; i < plan->n_ops; i++)
