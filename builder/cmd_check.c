@@ -34,21 +34,13 @@ static void check_args_release(struct check_args *a)
 	free(a->build_args);
 }
 
-/* "K=V" as it is; "K" alone takes K's value from the environment, as
- * Docker does, and is dropped when K is not set there. */
+/* "K=V", or "K" whose value the loader takes from the environment. */
 static int add_build_arg(struct check_args *a, const char *arg, struct ocb_error *err)
 {
-	char **l, *kv;
+	char **l, *kv = strdup(arg);
 
-	if (!strchr(arg, '=')) {
-		const char *v = getenv(arg);
-		if (!v)
-			return 0;
-		if (asprintf(&kv, "%s=%s", arg, v) < 0)
-			return ocb_error_sys(err, "out of memory");
-	} else if (!(kv = strdup(arg))) {
+	if (!kv)
 		return ocb_error_sys(err, "out of memory");
-	}
 	l = realloc(a->build_args, (a->n_build_args + 1) * sizeof(*l));
 	if (!l) {
 		free(kv);

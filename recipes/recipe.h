@@ -209,7 +209,7 @@ struct recipe {
 };
 
 struct recipe_options {
-	const char *const *build_args; /* "KEY=VALUE" overriding [args] defaults */
+	const char *const *build_args; /* "KEY=VALUE" overriding [args] defaults; "KEY": from getenv */
 	size_t n_build_args;
 	const char *target_platform; /* NULL: the host's */
 	const char *build_platform;  /* NULL: the host's */

@@ -93,25 +93,29 @@ static bool var_name_ok(const char *s)
 	return true;
 }
 
-/* --build-arg KEY=VALUE replaces the [args] default; an undeclared KEY is a
- * warning and is not passed on (as Docker). */
+/* --build-arg KEY=VALUE replaces the [args] default; --build-arg KEY takes
+ * KEY's value from the environment and is skipped when KEY is unset there
+ * (Docker's rules).  An undeclared KEY is a warning and is not passed on. */
 static int apply_build_arg(struct recipe_loader *ld, const char *kv)
 {
-	const char *eq = strchr(kv, '=');
+	const char *eq = strchr(kv, '='), *value;
 	struct recipe_map *args = &ld->r->args;
 	cleanup_free char *key = NULL;
 	char *val;
 
-	if (!eq || eq == kv)
+	if (eq == kv || !*kv)
 		return ocb_error_set(ld->err, OCB_EINVAL, 0, "--build-arg '%s': expected KEY=VALUE", kv);
-	key = strndup(kv, (size_t)(eq - kv));
+	key = eq ? strndup(kv, (size_t)(eq - kv)) : strdup(kv);
 	if (!key)
 		return ocb_error_sys(ld->err, "out of memory");
+	value = eq ? eq + 1 : getenv(key);
+	if (!value)
+		return 0;
 	for (size_t i = 0; i < args->len; i++) {
 		struct recipe_str *v = &args->items[i].value;
 		if (strcmp(args->items[i].key.value, key) != 0)
 			continue;
-		val = strdup(eq + 1);
+		val = strdup(value);
 		if (!val)
 			return ocb_error_sys(ld->err, "out of memory");
 		recipe_str_release(v);

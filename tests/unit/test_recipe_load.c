@@ -326,6 +326,24 @@ static void test_graph_waves(void **state)
 	recipe_free(r);
 }
 
+static void test_build_arg_from_environment(void **state)
+{
+	static const char *text =
+	    "version = 1\n[args]\nA = \"a\"\nB = \"b\"\n[stages.s]\nfrom = \"x:$A-$B\"\n";
+	const char *args[] = {"A", "B", "UNSET_TOO"};
+	struct recipe_options o = {args, 3, NULL, NULL, NULL};
+	struct recipe *r;
+
+	setenv("A", "from-env", 1);
+	unsetenv("B");
+	unsetenv("UNSET_TOO");
+	r = load(text, &o);
+	assert_string_equal(r->stages[0].from.value, "x:from-env-b");
+	assert_int_equal(r->n_warnings, 0);
+	unsetenv("A");
+	recipe_free(r);
+}
+
 static void test_target_override_and_defaults(void **state)
 {
 	static const char *text =
@@ -371,6 +389,7 @@ int main(void)
 	    cmocka_unit_test(test_step_env),
 	    cmocka_unit_test(test_env_with_base_image),
 	    cmocka_unit_test(test_graph_waves),
+	    cmocka_unit_test(test_build_arg_from_environment),
 	    cmocka_unit_test(test_target_override_and_defaults),
 	    cmocka_unit_test(test_load_file),
 	};
