@@ -152,13 +152,13 @@ static void format_table_suffix(const struct toml_parser *p, size_t len, char *b
 	snprintf(buf, size, " in table [%s]", path);
 }
 
-static int fail_at_path(struct toml_parser *p, struct toml_pos pos, const char *fmt_before,
-			const char *fmt_after)
+/* "<before>[a.b]<after>" naming the table at the current path. */
+static int fail_at_path(struct toml_parser *p, struct toml_pos pos, const char *before, const char *after)
 {
 	char path[512];
 
 	toml_format_path(p, p->path_len, path, sizeof(path));
-	return toml_fail(p, pos, "%s[%s]%s", fmt_before, path, fmt_after);
+	return toml_fail(p, pos, "%s[%s]%s", before, path, after);
 }
 
 static int fail_not_a_table(struct toml_parser *p, struct toml_pos pos, const struct toml_value *v)
