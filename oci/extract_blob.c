@@ -14,50 +14,29 @@
 #include "oci/readahead.h"
 #include "oci/banned.h"
 
-/* Where the uncompressed stream is hashed, to balance the two threads: the
- * parser thread's writes cost about as much as ISA-L's inflate, so for gzip it
- * hashes; zstd decompresses faster, so its thread hashes too; an uncompressed
- * blob's digest is its diff_id and is hashed once. */
-enum diff_hash {
-	DIFF_HASH_SAME,	    /* uncompressed: diff_id is the blob digest */
-	DIFF_HASH_PRODUCER, /* in the read-ahead thread */
-	DIFF_HASH_CONSUMER, /* in the parser thread */
-};
-
-struct blob_stream {
-	struct oci_decompressor *dec;
-	struct oci_hasher uncompressed;
-	bool hash;
-};
-
-/* Runs in the read-ahead thread. */
+/* Runs in the read-ahead thread: read, decompress and hash the compressed
+ * bytes (the decompressor feeds its hasher).  The parser thread hashes the
+ * uncompressed stream: profiled on 1 GB of /usr/lib, that splits the work
+ * about evenly for both codecs (inflate or zstd + one sha256 there, writes +
+ * one sha256 here). */
 static ssize_t blob_read(void *opaque, void *buf, size_t len, struct ocb_error *err)
 {
-	struct blob_stream *b = opaque;
-	ssize_t n = oci_decompressor_read(b->dec, buf, len, err);
-
-	if (n > 0 && b->hash)
-		oci_hasher_update(&b->uncompressed, buf, (size_t)n);
-	return n;
+	return oci_decompressor_read(opaque, buf, len, err);
 }
 
-/* The codec from the magic bytes, as the decompressor's AUTO does. */
-static enum diff_hash pick_diff_hash(int fd, enum oci_compression c)
+/* An uncompressed blob is its own diff_id: hash it once.  The codec comes
+ * from the magic bytes as the decompressor's AUTO picks it. */
+static bool blob_is_plain_tar(int fd, enum oci_compression c)
 {
 	unsigned char m[4] = {0};
+	ssize_t n;
 
-	if (c == OCI_COMPRESSION_AUTO) {
-		ssize_t n = pread(fd, m, sizeof(m), 0);
-		if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
-			c = OCI_COMPRESSION_GZIP;
-		else if (n == 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
-			c = OCI_COMPRESSION_ZSTD;
-		else
-			c = OCI_COMPRESSION_NONE;
-	}
-	return c == OCI_COMPRESSION_NONE   ? DIFF_HASH_SAME
-	       : c == OCI_COMPRESSION_GZIP ? DIFF_HASH_CONSUMER
-					   : DIFF_HASH_PRODUCER;
+	if (c != OCI_COMPRESSION_AUTO)
+		return c == OCI_COMPRESSION_NONE;
+	n = pread(fd, m, sizeof(m), 0);
+	if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+		return false;
+	return !(n == 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd);
 }
 
 /* After a failed extraction: when the blob does not match its digest, that
@@ -76,24 +55,24 @@ static int extract_blob_fd(int rootfs_fd, int fd, enum oci_compression c, const 
 			   const struct oci_digest *diff_id, const struct oci_extract_opts *opts,
 			   struct oci_extract_stats *stats, struct ocb_error *err)
 {
-	enum diff_hash where = pick_diff_hash(fd, c);
+	bool plain = blob_is_plain_tar(fd, c);
 	struct oci_hasher compressed = {NULL};
-	struct blob_stream b = {NULL, {NULL}, where == DIFF_HASH_PRODUCER};
-	struct extract_input in = {.borrow = oci_readahead_borrow, .hash = where == DIFF_HASH_CONSUMER};
+	struct oci_decompressor *dec = NULL;
+	struct extract_input in = {.borrow = oci_readahead_borrow, .hash = !plain};
 	struct oci_readahead *ra = NULL;
 	struct oci_extract_stats st;
 	struct oci_digest got;
 	int rc = -1;
 
-	if (oci_hasher_init(&compressed, err) < 0 || (b.hash && oci_hasher_init(&b.uncompressed, err) < 0))
+	if (oci_hasher_init(&compressed, err) < 0)
 		goto out;
-	if (oci_decompressor_new(&b.dec, c, fd, &compressed, err) < 0)
+	if (oci_decompressor_new(&dec, c, fd, &compressed, err) < 0)
 		goto out;
-	if (oci_readahead_new(&ra, blob_read, &b, err) < 0)
+	if (oci_readahead_new(&ra, blob_read, dec, err) < 0)
 		goto out;
 	in.opaque = ra;
 	rc = extract_stream(rootfs_fd, &in, NULL, opts, &st, err);
-	/* Joins the producer: the hashers are ours again. */
+	/* Joins the producer: the decompressor and its hasher are ours again. */
 	oci_readahead_free(ra);
 	if (rc < 0)
 		goto out;
@@ -104,10 +83,8 @@ static int extract_blob_fd(int rootfs_fd, int fd, enum oci_compression c, const 
 			      digest->str, got.str);
 		goto out;
 	}
-	if (where == DIFF_HASH_SAME)
+	if (plain)
 		st.diff_id = got;
-	else if (where == DIFF_HASH_PRODUCER)
-		oci_hasher_final(&b.uncompressed, &st.diff_id);
 	if (diff_id && extract_check_diff_id(&st.diff_id, diff_id, err) < 0) {
 		ocb_error_wrap(err, "layer '%s'", digest->str);
 		goto out;
@@ -116,11 +93,9 @@ static int extract_blob_fd(int rootfs_fd, int fd, enum oci_compression c, const 
 		*stats = st;
 	rc = 0;
 out:
-	oci_decompressor_free(b.dec);
+	oci_decompressor_free(dec);
 	if (compressed.ctx)
 		oci_hasher_release(&compressed);
-	if (b.uncompressed.ctx)
-		oci_hasher_release(&b.uncompressed);
 	return rc;
 }
 
