@@ -363,6 +363,28 @@ int recipe_ignore_parse(const char *filename, const char *data, size_t len, stru
 	return 0;
 }
 
+int recipe_ignore_from_list(const char *name, const char *const *patterns, size_t n,
+			    struct recipe_ignore **out, struct ocb_error *err)
+{
+	struct recipe_ignore *ig = calloc(1, sizeof(*ig));
+
+	if (!ig || !(ig->source = strdup(name))) {
+		free(ig);
+		return ocb_error_sys(err, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *line = patterns[i];
+		size_t len = strlen(line);
+		trim(&line, &len);
+		if (len && ignore_add(ig, name, i + 1, line, len, err) < 0) {
+			recipe_ignore_free(ig);
+			return -1;
+		}
+	}
+	*out = ig;
+	return 0;
+}
+
 /* Read name in dirfd: 0, 1 when it does not exist, or -1. */
 static int ignore_read(int dirfd, const char *name, char **data, size_t *len, struct ocb_error *err)
 {

@@ -30,6 +30,10 @@ int recipe_ignore_load(const char *context_dir, struct recipe_ignore **out, stru
 /* Parse ignore-file text (filename is for messages). */
 int recipe_ignore_parse(const char *filename, const char *data, size_t len, struct recipe_ignore **out,
 			struct ocb_error *err);
+/* From a list of patterns (a copy step's 'exclude'); name is for messages
+ * ("exclude:2: invalid pattern ..."), counting patterns from 1. */
+int recipe_ignore_from_list(const char *name, const char *const *patterns, size_t n,
+			    struct recipe_ignore **out, struct ocb_error *err);
 /* True when relpath (relative to the context root, '/'-separated, cleaned, no
  * leading "./") is excluded from the context. */
 bool recipe_ignore_match(const struct recipe_ignore *ig, const char *relpath);

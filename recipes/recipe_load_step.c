@@ -153,7 +153,7 @@ static int copy_exclude(struct recipe_loader *ld, const struct toml_value *t, co
 	for (size_t i = 0; i < c->exclude.len; i++) {
 		const struct recipe_str *s = &c->exclude.items[i];
 		struct recipe_ignore *ig = NULL;
-		if (recipe_ignore_parse("exclude", s->value, strlen(s->value), &ig, ld->err) < 0)
+		if (recipe_ignore_from_list("exclude", (const char *const *)&s->value, 1, &ig, ld->err) < 0)
 			return recipe_errorf(ld, recipe_tpos(s->pos), "invalid exclude pattern '%s'",
 					     s->value);
 		recipe_ignore_free(ig);

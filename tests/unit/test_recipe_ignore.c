@@ -113,6 +113,24 @@ static void test_bad_patterns(void **state)
 	}
 }
 
+static void test_from_list(void **state)
+{
+	const char *pats[] = {"**/*_test.go", "  ", "!keep_test.go", "testdata"};
+	const char *bad[] = {"ok", "[x"};
+	struct recipe_ignore *ig = NULL;
+	struct ocb_error err = OCB_ERROR_INIT;
+
+	assert_ok(recipe_ignore_from_list("exclude", pats, 4, &ig, &test_err));
+	assert_int_equal(recipe_ignore_count(ig), 3);
+	assert_true(recipe_ignore_match(ig, "pkg/a_test.go"));
+	assert_false(recipe_ignore_match(ig, "keep_test.go"));
+	assert_true(recipe_ignore_match(ig, "testdata/x"));
+	assert_false(recipe_ignore_match(ig, "main.go"));
+	recipe_ignore_free(ig);
+	assert_int_equal(recipe_ignore_from_list("exclude", bad, 2, &ig, &err), -1);
+	assert_string_equal(err.msg, "exclude:2: invalid pattern '[x'");
+}
+
 static void test_pathological_is_fast(void **state)
 {
 	char path[4000];
@@ -180,6 +198,7 @@ int main(void)
 	    cmocka_unit_test(test_pattern_normalisation),
 	    cmocka_unit_test(test_glob_syntax),
 	    cmocka_unit_test(test_bad_patterns),
+	    cmocka_unit_test(test_from_list),
 	    cmocka_unit_test(test_pathological_is_fast),
 	    cmocka_unit_test(test_load_prefers_ocbignore),
 	};
