@@ -2,6 +2,7 @@
  * root, as `make check` runs here. */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -468,6 +469,41 @@ static void test_nothing_left_mounted(void **state)
 	assert_true(strtol(s->out, NULL, 10) > 10); /* the sandbox did have its mounts */
 }
 
+/* ocb killed with SIGKILL mid-step: init's PR_SET_PDEATHSIG takes the
+ * whole sandbox down.  The step holds the write end of a pipe as its stdout;
+ * EOF on the read end means every process that had it is gone.  (The poll
+ * timeout only bounds a failure; nothing waits on time to synchronise.) */
+static void test_parent_death_kills_sandbox(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_config cfg = sbx_config(s, "echo ready; sleep 1000 & exec sleep 1000");
+	struct pollfd pfd;
+	char buf[16];
+	int pipefd[2], status;
+	pid_t pid;
+
+	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+	cfg.output = NULL;
+	cfg.output_fd = pipefd[1];
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct ocb_error e = OCB_ERROR_INIT;
+
+		close(pipefd[0]);
+		sandbox_run(&cfg, &s->res, &e);
+		_exit(1);
+	}
+	close(pipefd[1]);
+	assert_int_equal(read(pipefd[0], buf, 6), 6); /* "ready\n": the step runs */
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	pfd = (struct pollfd){.fd = pipefd[0], .events = POLLIN};
+	assert_int_equal(poll(&pfd, 1, 20000), 1);
+	assert_int_equal(read(pipefd[0], buf, sizeof(buf)), 0); /* EOF: all gone */
+	close(pipefd[0]);
+}
+
 static int abort_output(void *ctx, const char *buf, size_t len, struct ocb_error *err)
 {
 	(void)ctx;
@@ -600,6 +636,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_output_fd_and_null, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_capabilities_and_masks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parent_death_kills_sandbox, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
