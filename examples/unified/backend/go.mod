@@ -1,0 +1,3 @@
+module example.invalid/dockerverse/backend
+
+go 1.19
