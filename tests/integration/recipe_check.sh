@@ -59,7 +59,7 @@ assert_eq "$(jq -c '.platforms[0].waves' "$T/stdout")" '[["backend","frontend"],
 assert_eq "$(jq -r '.platforms[0].stages[0].platform' "$T/stdout")" "linux/amd64" "build stage platform"
 assert_eq "$(jq -r '.platforms[0].stages[2].platform' "$T/stdout")" "linux/arm64" "runtime platform"
 assert_eq "$(jq -r '.platforms[0].stages[2].entrypoint[0]' "$T/stdout")" "/usr/bin/s6-svscan" "runtime entrypoint"
-assert_eq "$(jq -r '.platforms[0].stages[2].healthcheck.interval' "$T/stdout")" "30s" "healthcheck interval"
+assert_eq "$(jq -r '.platforms[0].stages[2].healthcheck.interval' "$T/stdout")" "10s" "healthcheck interval"
 pass "unified graph"
 
 # --target, --build-arg (and its warning), unused stages.
