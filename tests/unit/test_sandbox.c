@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 
@@ -376,6 +377,61 @@ static void test_exec_errors(void **state)
 	assert_string_equal(s->out, "exec form\n");
 }
 
+static void test_exec_format_error_hints_binfmt(void **state)
+{
+	struct sbx *s = *state;
+	const char *argv[] = {"/garbage", NULL};
+	struct sandbox_config cfg = sbx_config(s, NULL);
+	char p[4096];
+
+	sbx_write(s->lower, "garbage", "\x01\x02 not an executable format");
+	sbx_path(p, sizeof(p), s->lower, "garbage");
+	assert_int_equal(chmod(p, 0755), 0);
+	cfg.argv = argv;
+	assert_int_equal(sandbox_run(&cfg, &s->res, &test_err), -1);
+	assert_int_equal(test_err.errnum, ENOEXEC);
+	assert_non_null(strstr(test_err.msg, "exec '/garbage'"));
+	assert_non_null(strstr(test_err.msg, "scripts/setup-binfmt"));
+}
+
+/* Lower dirs topmost first, as extracted snapshots: the top one's files win,
+ * its whiteouts and opaque dirs hide the bottom's.  Many lowers: the mount
+ * options name them by fd, so path lengths do not matter. */
+static void test_lower_order_and_many_lowers(void **state)
+{
+	struct sbx *s = *state;
+	const char *lowers[130];
+	char *paths[130];
+	struct sandbox_config cfg;
+	char p[4096];
+
+	for (int i = 0; i < 129; i++) {
+		assert_true(
+		    asprintf(&paths[i], "%s/snapshot-with-a-rather-long-name-sha256:%064d", s->dir, i) > 0);
+		assert_int_equal(mkdir(paths[i], 0755), 0);
+		lowers[i] = paths[i];
+	}
+	lowers[129] = s->lower; /* the busybox base at the bottom */
+	sbx_write(s->lower, "x", "bottom");
+	sbx_write(s->lower, "y", "bottom");
+	sbx_mkdir(s->lower, "d", 0755);
+	sbx_write(s->lower, "d/old", "");
+	sbx_write(paths[0], "x", "top");
+	sbx_path(p, sizeof(p), paths[0], "y");
+	assert_int_equal(mknod(p, S_IFCHR | 0, makedev(0, 0)), 0);
+	sbx_mkdir(paths[0], "d", 0755);
+	sbx_path(p, sizeof(p), paths[0], "d");
+	assert_int_equal(setxattr(p, "trusted.overlay.opaque", "y", 1, 0), 0);
+	sbx_write(paths[0], "d/new", "");
+	cfg = sbx_config(s, "cat /x; echo; test -e /y || echo no-y; ls /d");
+	cfg.lowerdirs = lowers;
+	cfg.n_lowerdirs = 130;
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, "top\nno-y\nnew\n");
+	for (int i = 0; i < 129; i++)
+		free(paths[i]);
+}
+
 static void test_env_and_workdir(void **state)
 {
 	struct sbx *s = *state;
@@ -637,6 +693,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_parallel_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_capabilities_and_masks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parent_death_kills_sandbox, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_format_error_hints_binfmt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lower_order_and_many_lowers, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
