@@ -12,7 +12,8 @@
  *   /dev         tmpfs: null zero full random urandom tty bind-mounted from
  *                the host (bubblewrap's way: mknod is refused in some setups),
  *                pts (newinstance) + ptmx, shm, fd/stdin/stdout/stderr links
- *   /etc/resolv.conf, /etc/hosts   the host's, read-only
+ *   /etc/resolv.conf               the host's, read-only
+ *   /etc/hosts                     the host's plus "127.0.0.1 HOSTNAME", read-only
  *   /run/secrets/ID                a secret file, read-only
  *   cache targets                  a host directory, read-write
  *

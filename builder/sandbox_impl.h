@@ -25,6 +25,7 @@ enum sandbox_op_kind {
 	SANDBOX_OP_MKDIR,      /* mkdir dest (mode) */
 	SANDBOX_OP_MASK,       /* hide dest if present: /dev/null over a file, empty ro tmpfs over a dir */
 	SANDBOX_OP_REMOUNT_RO, /* make dest read-only if present (bind onto itself, remount) */
+	SANDBOX_OP_FILE_DATA,  /* a file holding `data`, bind-mounted on dest (staged in /dev's tmpfs) */
 };
 
 /* SANDBOX_OP_* options. */
@@ -38,7 +39,7 @@ struct sandbox_op {
 	const char *dest;    /* absolute path inside the new root */
 	const char *target;  /* SYMLINK target */
 	const char *fstype;  /* MOUNT */
-	const char *data;    /* MOUNT */
+	const char *data;    /* MOUNT options; FILE_DATA contents */
 	unsigned long flags; /* MS_* for MOUNT; MS_RDONLY etc. applied by remount for BIND */
 	const char *src;     /* BIND, MASK: the host path */
 	int src_fd;	     /* child: a detached clone of it (open_tree) */

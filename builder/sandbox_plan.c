@@ -218,18 +218,57 @@ static int add_bind(struct sandbox_plan *plan, const char *src, const char *dest
 				err);
 }
 
+#define HOSTS_MAX (1 << 20)
+
+/* The host's /etc/hosts plus a line for the sandbox's hostname, so that tools
+ * resolving their own host name (sudo, Java's getLocalHost()) work, as they
+ * do under Docker and BuildKit. */
+static int add_hosts(struct sandbox_plan *plan, unsigned long flags, struct ocb_error *err)
+{
+	cleanup_close int fd = open("/etc/hosts", O_RDONLY | O_CLOEXEC);
+	cleanup_free char *host = NULL, *text = NULL;
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd < 0 && errno != ENOENT)
+		return ocb_error_sys(err, "open '/etc/hosts'");
+	host = calloc(1, HOSTS_MAX + 1);
+	if (!host)
+		return ocb_error_sys(err, "out of memory");
+	while (fd >= 0 && len < HOSTS_MAX && (n = read(fd, host + len, HOSTS_MAX - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ocb_error_sys(err, "read '/etc/hosts'");
+		len += (size_t)n;
+	}
+	if (len == HOSTS_MAX)
+		return ocb_error_set(err, OCB_ELIMIT, 0, "'/etc/hosts' is larger than %d bytes", HOSTS_MAX);
+	if (asprintf(&text, "%s%s127.0.0.1\t%s\n", host, len && host[len - 1] != '\n' ? "\n" : "",
+		     plan->hostname) < 0) {
+		text = NULL;
+		return ocb_error_sys(err, "out of memory");
+	}
+	return sandbox_plan_add(
+	    plan,
+	    &(struct sandbox_op){.kind = SANDBOX_OP_FILE_DATA,
+				 .opts = SANDBOX_OPF_FILE | SANDBOX_OPF_OPTIONAL | SANDBOX_OPF_STUB,
+				 .dest = "/etc/hosts",
+				 .data = text,
+				 .flags = flags},
+	    err);
+}
+
 static int add_host_files(struct sandbox_plan *plan, struct ocb_error *err)
 {
-	static const char *const files[] = {"/etc/resolv.conf", "/etc/hosts"};
 	const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		if (access(files[i], F_OK) < 0)
-			continue; /* a host without one gives the step none */
-		if (add_bind(plan, files[i], files[i], SANDBOX_OPF_FILE | SANDBOX_OPF_OPTIONAL, ro, err) < 0)
-			return -1;
-	}
-	return 0;
+	/* A host without resolv.conf gives the step none. */
+	if (access("/etc/resolv.conf", F_OK) == 0 &&
+	    add_bind(plan, "/etc/resolv.conf", "/etc/resolv.conf", SANDBOX_OPF_FILE | SANDBOX_OPF_OPTIONAL,
+		     ro, err) < 0)
+		return -1;
+	return add_hosts(plan, ro, err);
 }
 
 static int add_user_mounts(const struct sandbox_config *cfg, struct sandbox_plan *plan, struct ocb_error *err)

@@ -236,6 +236,44 @@ static int run_bind(const struct sandbox_plan *plan, const struct sandbox_op *op
 	return 0;
 }
 
+/* Where FILE_DATA files are written before being bind-mounted: the
+ * sandbox's own /dev tmpfs, already mounted; unlinked right after. */
+#define STAGE "/dev/.ocb-file"
+
+static int run_file_data(const struct sandbox_plan *plan, const struct sandbox_op *op)
+{
+	size_t len = strlen(op->data), off = 0;
+	int rc = file_mountpoint(plan, op);
+	int fd;
+
+	if (rc <= 0)
+		return rc == 0 ? 0 : op_fail(plan, "create mount point", op);
+	fd = open(STAGE, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return op_fail(plan, "stage the contents of", op);
+	while (off < len) {
+		ssize_t n = write(fd, op->data + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return op_fail(plan, "stage the contents of", op);
+		}
+		off += (size_t)n;
+	}
+	close(fd);
+	rc = mount(STAGE, op->dest, NULL, MS_BIND, NULL);
+	int saved = errno;
+	unlink(STAGE);
+	errno = saved;
+	if (rc < 0)
+		return op_fail(plan, "bind mount on", op);
+	if (op->flags && remount(op->dest, op->flags) < 0)
+		return op_fail(plan, "remount", op);
+	return 0;
+}
+
 static int run_op(const struct sandbox_plan *plan, const struct sandbox_op *op)
 {
 	const unsigned long nosuid = MS_NOSUID | MS_NODEV | MS_NOEXEC;
@@ -254,6 +292,8 @@ static int run_op(const struct sandbox_plan *plan, const struct sandbox_op *op)
 		return 0;
 	case SANDBOX_OP_BIND:
 		return run_bind(plan, op);
+	case SANDBOX_OP_FILE_DATA:
+		return run_file_data(plan, op);
 	case SANDBOX_OP_SYMLINK:
 		if (symlink(op->target, op->dest) < 0)
 			return op_fail(plan, "symlink", op);
