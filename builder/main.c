@@ -16,6 +16,7 @@ static const struct cli_command commands[] = {
     {"rmi", cmd_rmi, "remove images from the local store"},
     {"version", cmd_version, "print the version"},
     {"check", cmd_check, "validate a recipe and print its stage graph"},
+    {"build", cmd_build, "build an image from a recipe"},
 };
 
 static void print_help(FILE *out)

@@ -1,0 +1,255 @@
+/* The build executor behind `ocb build` (issue 4, docs/build.md).
+ *
+ * build_run() loads the recipe for one platform, resolves every stage's base
+ * (builder/build_base.c), runs the needed stages in waves, the stages of a
+ * wave in parallel on up to opts->jobs threads (builder/build_exec.c), each
+ * stage's steps in order (builder/build_stage.c, build_step_run.c,
+ * build_step_copy.c), assembles the target stage's image config and manifest
+ * in the local store (builder/build_config.c) and writes the outputs
+ * (builder/build_output.c).
+ *
+ * Layers: base image layers live in the local store's blobs; step layers are
+ * written into the cache's blob store (the store's own when there is no cache)
+ * and copied (hard-linked) into the store when the image is assembled.
+ * Every layer a run step needs below it is a snapshot directory
+ * (builder/snapshot.h), shared by all builds on the store. */
+#ifndef OCB_BUILD_H
+#define OCB_BUILD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oci/compress.h"
+#include "oci/error.h"
+#include "oci/image.h"
+#include "oci/layout.h"
+#include "recipes/recipe.h"
+#include "recipes/recipe_graph.h"
+
+struct progress;
+struct build_cache;
+struct snapshot_dir;
+
+struct build_secret {
+	char *id;
+	char *src;
+};
+
+enum build_output_kind {
+	BUILD_OUTPUT_OCI_DIR,	     /* oci:DIR[:TAG] */
+	BUILD_OUTPUT_OCI_ARCHIVE,    /* oci-archive:FILE */
+	BUILD_OUTPUT_DOCKER_ARCHIVE, /* docker-archive:FILE */
+};
+
+struct build_output {
+	enum build_output_kind kind;
+	char *dest; /* DIR[:TAG] or FILE */
+};
+
+struct build_options {
+	const char *recipe_path;
+	const char *platform_list; /* --platform */
+	const char *arch;	   /* --arch */
+	const char *target;	   /* --target */
+	const char *const *build_args;
+	size_t n_build_args;
+	const char *tag; /* -t NAME:TAG; NULL: [image] name:tag */
+	const struct build_output *outputs;
+	size_t n_outputs;
+	const char *cache_dir;
+	bool no_cache;
+	const struct build_secret *secrets;
+	size_t n_secrets;
+	unsigned jobs;		 /* 0: the number of CPUs */
+	const char *context_dir; /* NULL: the recipe's directory */
+	enum oci_compression compression;
+	const char *metadata_file;
+	struct progress *progress; /* borrowed */
+};
+
+/* One layer of an image being built. */
+struct build_layer {
+	struct oci_descriptor desc; /* media type, digest, size of the blob */
+	struct oci_digest diff_id;
+	bool in_store; /* the blob is in the local store (a base image's), else in the layer blob store */
+};
+
+/* An image: a base, or a stage's result.  config.diff_ids matches layers. */
+struct build_image {
+	struct oci_image_config config;
+	struct build_layer *layers;
+	size_t n_layers;
+};
+
+void build_image_release(struct build_image *img);
+/* Deep copy (config through its canonical JSON). */
+int build_image_copy(struct build_image *dst, const struct build_image *src, struct ocb_error *err);
+/* Append a layer: its descriptor and diff_id (the config's diff_ids and
+ * history are the caller's). */
+int build_image_push_layer(struct build_image *img, const struct build_layer *l, struct ocb_error *err);
+
+/* What a step did, for --metadata-file. */
+struct build_step_record {
+	char *stage;
+	size_t index;
+	bool cached;
+	int64_t duration_ms;
+	bool has_layer;
+	struct oci_digest layer;
+};
+
+/* The state of one build. */
+struct build {
+	const struct build_options *opts;
+	struct recipe *recipe;
+	struct recipe_graph graph;
+	struct oci_layout store;
+	char *root;    /* $OCB_ROOT */
+	char *tmp_dir; /* $OCB_ROOT/tmp */
+	char *context; /* the build context directory */
+	struct snapshot_dir *snapshots;
+	struct build_cache *cache;	/* NULL with --no-cache... see layer_bs */
+	struct oci_blobstore *layer_bs; /* where step layers are written */
+	struct progress *progress;
+	struct oci_platform platform; /* the target platform */
+	char created[32];	      /* RFC 3339: SOURCE_DATE_EPOCH or now */
+	int64_t epoch;		      /* SOURCE_DATE_EPOCH, -1 when unset */
+
+	struct build_image *bases;  /* per stage: the resolved base */
+	struct build_image *result; /* per stage: its image after its steps */
+	bool *stage_done;
+
+	pthread_mutex_t lock; /* guards everything below */
+	bool failed;
+	struct ocb_error first_err;
+	struct build_step_record *records;
+	size_t n_records;
+
+	/* the output */
+	struct oci_descriptor manifest;
+	struct oci_digest config_digest;
+	char *store_name; /* the name it got in the store, or NULL */
+};
+
+/* Run a whole build; on failure err says what (OCB_EBUILD for a failed step,
+ * OCB_EINVAL for a recipe problem, OCB_EENV for the environment). */
+int build_run(const struct build_options *opts, struct ocb_error *err);
+
+/* ---- pieces, one file each ---- */
+
+/* build_plan.c: load the recipe, the graph, resolve the bases. */
+int build_plan(struct build *b, struct ocb_error *err);
+
+/* build_base.c: resolve stage s's 'from' (not a stage) into b->bases[s]. */
+int build_resolve_base(struct build *b, size_t s, struct ocb_error *err);
+
+/* build_exec.c: run the needed stages wave by wave. */
+int build_exec(struct build *b, struct ocb_error *err);
+
+/* build_stage.c: run stage s's steps over its base into b->result[s]. */
+int build_stage(struct build *b, size_t s, struct ocb_error *err);
+
+/* build_config.c: the stage's metadata over its image's config. */
+int build_config_apply_stage(struct build *b, const struct recipe_stage *st, struct build_image *img,
+			     struct ocb_error *err);
+/* Store the image (layers copied into the store) and set b->manifest. */
+int build_commit_image(struct build *b, const struct build_image *img, struct ocb_error *err);
+
+/* build_output.c: --output and --metadata-file. */
+int build_write_outputs(struct build *b, struct ocb_error *err);
+int build_write_metadata(struct build *b, const char *path, struct ocb_error *err);
+
+/* build_step_run.c / build_step_copy.c: one step over img (extended on success). */
+struct build_step_ctx {
+	struct build *b;
+	const struct recipe_stage *stage;
+	const struct recipe_step *step;
+	struct build_image *img;
+	unsigned id; /* progress id */
+	bool has_key;
+	struct oci_digest key; /* the step's cache key, once computed */
+};
+
+/* build_cachekey.c: the step cache.  lookup: 1 on a hit (*out filled), 0 on
+ * a miss (the key is kept in sc for build_cache_store). */
+struct build_cached {
+	bool empty;
+	struct build_layer layer;
+};
+
+int build_cache_lookup(struct build_step_ctx *sc, struct build_cached *out, struct ocb_error *err);
+/* Record the step's result (layer NULL: it changed nothing). */
+int build_cache_store(struct build_step_ctx *sc, const struct build_layer *layer, const char *created_by,
+		      struct ocb_error *err);
+void build_cached_release(struct build_cached *c);
+/* Open the cache (unless --no-cache... which still writes) and set b->layer_bs. */
+int build_cache_open(struct build *b, struct ocb_error *err);
+void build_cache_close(struct build *b);
+
+/* Execute the step (a cache miss): on success *empty says the step changed
+ * nothing, else *layer is its new layer (in the layer blob store, its
+ * snapshot published). */
+int build_step_run_exec(struct build_step_ctx *sc, struct build_layer *layer, bool *empty,
+			struct ocb_error *err);
+int build_step_copy_exec(struct build_step_ctx *sc, struct build_layer *layer, bool *empty,
+			 struct ocb_error *err);
+/* History text: "RUN /bin/sh -c make"; display drops "/bin/sh -c". */
+int build_run_created_by(const struct recipe_step *step, bool display, char **out, struct ocb_error *err);
+/* "COPY a b /dest" (with --from=STAGE when from a stage or image). */
+int build_copy_created_by(const struct recipe_step *step, char **out, struct ocb_error *err);
+
+/* build_mounts.c: persistent cache-mount directories, locked while used. */
+int build_mount_acquire(struct build *b, const char *stage, const char *path, char **host_dir, int *lock_fd,
+			struct ocb_error *err);
+void build_mount_release(int lock_fd);
+
+/* build_util.c */
+/* The snapshots of img's layers (ensured, extracted when missing), topmost
+ * first; *out NULL-terminated, free with build_strv_free. */
+int build_lowerdirs(struct build *b, const struct build_image *img, char ***out, size_t *n,
+		    struct ocb_error *err);
+void build_strv_free(char **v);
+/* A fresh directory $OCB_ROOT/tmp/build-<pid>-XXXXXX; *out malloc'd. */
+int build_mkdtemp(struct build *b, char **out, struct ocb_error *err);
+/* Remove leftovers of dead builds in $OCB_ROOT/tmp. */
+void build_clean_stale_tmp(struct build *b);
+/* Async-signal-safe: stop starting steps (SIGINT/SIGTERM). */
+void build_interrupt(void);
+/* Record that the build failed (the first error wins). */
+void build_fail(struct build *b, const struct ocb_error *err);
+bool build_failed(struct build *b);
+int build_record_step(struct build *b, const struct build_step_record *r, struct ocb_error *err);
+/* Append a history entry and, when l is not NULL, the layer, to img. */
+int build_image_add_step(struct build *b, struct build_image *img, const struct build_layer *l,
+			 const char *created_by, struct ocb_error *err);
+int64_t build_now_ms(void);
+/* Copy a step layer's blob from the layer blob store into the local store. */
+int build_export_blob(struct build *b, const struct oci_digest *d, struct ocb_error *err);
+/* Docker's WORKDIR: a relative dir continues base (NULL: "/"). */
+int build_resolve_workdir(const char *base, const char *dir, char **out, struct ocb_error *err);
+
+/* build_steplog.c: a step's output split into lines for the progress output,
+ * the last BUILD_TAIL_LINES kept for the error message of a failed step. */
+#define BUILD_TAIL_LINES 20
+#define BUILD_LINE_MAX	 4096
+
+struct build_steplog {
+	struct progress *progress;
+	unsigned id;
+	char partial[BUILD_LINE_MAX];
+	size_t plen;
+	char *tail[BUILD_TAIL_LINES]; /* ring */
+	size_t n_lines;		      /* lines seen */
+};
+
+void build_steplog_init(struct build_steplog *log, struct progress *p, unsigned id);
+void build_steplog_write(struct build_steplog *log, const char *buf, size_t len);
+/* Flush a last unterminated line. */
+void build_steplog_finish(struct build_steplog *log);
+/* The kept lines, each ending in '\n'; malloc'd ("" when none). */
+char *build_steplog_tail(const struct build_steplog *log);
+void build_steplog_release(struct build_steplog *log);
+
+#endif
