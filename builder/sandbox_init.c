@@ -327,7 +327,6 @@ void sandbox_init_main(struct sandbox_plan *plan)
 	char msg[512];
 	sigset_t all, handled;
 	pid_t worker;
-	int fd;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (parent_gone(plan->info_fd))
@@ -356,13 +355,6 @@ void sandbox_init_main(struct sandbox_plan *plan)
 		die();
 	}
 	fill_env(plan, &pu);
-	fd = sandbox_mkdir_p(plan, plan->cwd, false);
-	if (fd < 0) {
-		sandbox_fail(plan->info_fd, OCB_EBUILD, errno, "create workdir '", plan->cwd, "'",
-			     SANDBOX_END);
-		die();
-	}
-	close(fd);
 	/* Keep the step (even as root) out of init's /proc entries and fds. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 

@@ -410,6 +410,8 @@ static void close_sources(struct sandbox_plan *plan)
 
 int sandbox_setup_root(struct sandbox_plan *plan)
 {
+	int fd;
+
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return sandbox_fail(plan->info_fd, OCB_EENV, errno, "make the mounts private", SANDBOX_END);
 	if (open_sources(plan) < 0)
@@ -421,6 +423,13 @@ int sandbox_setup_root(struct sandbox_plan *plan)
 				    ")", SANDBOX_END);
 	if (enter_root(plan) < 0)
 		return -1;
+	/* The workdir first: it belongs to the layer (Docker's WORKDIR), so a
+	 * mount point below it must not make it a stub to remove. */
+	fd = sandbox_mkdir_p(plan, plan->cwd, false);
+	if (fd < 0)
+		return sandbox_fail(plan->info_fd, OCB_EBUILD, errno, "create workdir '", plan->cwd, "'",
+				    SANDBOX_END);
+	close(fd);
 	for (size_t i = 0; i < plan->n_ops; i++)
 		if (run_op(plan, &plan->ops[i]) < 0)
 			return -1;

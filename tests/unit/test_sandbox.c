@@ -448,6 +448,24 @@ static void test_env_and_workdir(void **state)
 	assert_true(upper_has(s, "work/dir"));
 }
 
+/* A cache below a workdir that had to be created: the cache's mount point
+ * goes, the workdir stays. */
+static void test_workdir_with_cache_below(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_mount m = {SANDBOX_MOUNT_CACHE, NULL, "/app/node_modules"};
+	struct sandbox_config cfg = sbx_config(s, "pwd; touch node_modules/x");
+
+	m.source = s->work; /* any directory */
+	cfg.cwd = "/app";
+	cfg.mounts = &m;
+	cfg.n_mounts = 1;
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, "/app\n");
+	assert_true(upper_has(s, "app"));
+	assert_false(upper_has(s, "app/node_modules"));
+}
+
 static void test_changes_reach_upper(void **state)
 {
 	struct sbx *s = *state;
@@ -697,6 +715,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_parent_death_kills_sandbox, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_format_error_hints_binfmt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lower_order_and_many_lowers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_workdir_with_cache_below, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
