@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "builder/sbuf.h"
@@ -105,12 +106,31 @@ static int copy_str(char *dst, size_t size, const char *src)
 	return 0;
 }
 
+/* The image is untrusted: a FIFO or a device in place of /etc/passwd must
+ * not hang or flood the sandbox's init, so regular files only (opened
+ * without blocking) and bounded in size. */
 static int open_db(int root_fd, const char *file, struct line_reader *lr)
 {
-	lr->fd = openat(root_fd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	int e;
+
 	lr->pos = lr->len = 0;
 	lr->eof = 0;
-	return lr->fd < 0 ? -1 : 0;
+	lr->fd = openat(root_fd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (lr->fd < 0)
+		return -1;
+	if (fstat(lr->fd, &st) < 0)
+		e = errno;
+	else if (!S_ISREG(st.st_mode))
+		e = EINVAL;
+	else if (st.st_size > PASSWD_MAX_FILE)
+		e = EFBIG;
+	else
+		return 0;
+	close(lr->fd);
+	lr->fd = -1;
+	errno = e;
+	return -1;
 }
 
 struct pw_entry {
@@ -223,6 +243,16 @@ static int fail(char *msg, size_t size, int errnum, const char *a, const char *b
 	return -1;
 }
 
+/* A passwd/group file that could not be read; errno says why. */
+static int db_fail(char *msg, size_t size, const char *file)
+{
+	int e = errno;
+
+	if (e == EINVAL)
+		return fail(msg, size, EINVAL, "/", file, " is not a regular file");
+	return fail(msg, size, e, "read /", file, "");
+}
+
 int passwd_resolve(int root_fd, const char *spec, struct passwd_user *out, char *msg, size_t msg_size)
 {
 	char user[NAME_MAX_], group[NAME_MAX_] = "";
@@ -247,7 +277,7 @@ int passwd_resolve(int root_fd, const char *spec, struct passwd_user *out, char 
 	if (parse_id(user, &id) == 0) {
 		have_pw = find_passwd(root_fd, NULL, id, &pw);
 		if (have_pw < 0 && errno != ENOENT)
-			return fail(msg, msg_size, errno, "read /", PASSWD_FILE, "");
+			return db_fail(msg, msg_size, PASSWD_FILE);
 		if (have_pw <= 0) {
 			pw.uid = id;
 			pw.gid = 0;
@@ -260,7 +290,7 @@ int passwd_resolve(int root_fd, const char *spec, struct passwd_user *out, char 
 		if (have_pw < 0 && errno == ENOENT)
 			return fail(msg, msg_size, ENOENT, "user '", user, "': the image has no /etc/passwd");
 		if (have_pw < 0)
-			return fail(msg, msg_size, errno, "read /", PASSWD_FILE, "");
+			return db_fail(msg, msg_size, PASSWD_FILE);
 		if (!have_pw)
 			return fail(msg, msg_size, ENOENT, "user '", user, "' not found in /etc/passwd");
 	}
@@ -274,7 +304,7 @@ int passwd_resolve(int root_fd, const char *spec, struct passwd_user *out, char 
 				return fail(msg, msg_size, ENOENT, "group '", group,
 					    "': the image has no /etc/group");
 			if (rc < 0)
-				return fail(msg, msg_size, errno, "read /", GROUP_FILE, "");
+				return db_fail(msg, msg_size, GROUP_FILE);
 			if (!rc)
 				return fail(msg, msg_size, ENOENT, "group '", group,
 					    "' not found in /etc/group");
@@ -284,7 +314,7 @@ int passwd_resolve(int root_fd, const char *spec, struct passwd_user *out, char 
 		/* Supplementary groups only in the implicit form (runc). */
 		rc = scan_groups(root_fd, NULL, NULL, pw.name, out);
 		if (rc < 0 && errno != ENOENT)
-			return fail(msg, msg_size, errno, "read /", GROUP_FILE, "");
+			return db_fail(msg, msg_size, GROUP_FILE);
 	}
 	if (have_pw && pw.home[0])
 		copy_str(out->home, sizeof(out->home), pw.home);

@@ -24,6 +24,7 @@
 
 #define PASSWD_MAX_GROUPS 64
 #define PASSWD_MAX_LINE	  4096
+#define PASSWD_MAX_FILE	  (16 << 20) /* bytes of /etc/passwd or /etc/group */
 
 struct passwd_user {
 	uid_t uid;

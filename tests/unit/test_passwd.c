@@ -162,6 +162,21 @@ static void test_no_passwd_file(void **state)
 	assert_string_equal(msg, "user 'app': the image has no /etc/passwd");
 }
 
+/* The image is untrusted: a FIFO as /etc/passwd is an error, not a hang. */
+static void test_passwd_not_a_regular_file(void **state)
+{
+	struct fx *f = *state;
+	struct passwd_user u;
+	char p[4096], msg[256];
+
+	snprintf(p, sizeof(p), "%s/etc/passwd", f->dir);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	assert_int_equal(passwd_resolve(f->fd, "app", &u, msg, sizeof(msg)), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_string_equal(msg, "/etc/passwd is not a regular file");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +187,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_explicit_group, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_passwd_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_passwd_not_a_regular_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
