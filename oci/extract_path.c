@@ -136,6 +136,9 @@ static int open_dir_creating(int rootfd, const char *dir, int *out, bool *create
 		size_t clen = end ? (size_t)(end - p) : strlen(p);
 		int fd;
 
+		if (clen > NAME_MAX)
+			return ocb_error_set(err, OCB_ELIMIT, 0, "name component longer than %d bytes",
+					     NAME_MAX);
 		memcpy(prefix, dir, plen);
 		prefix[plen] = '\0';
 		memcpy(comp, p, clen);

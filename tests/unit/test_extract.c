@@ -398,6 +398,73 @@ static void test_extract_diff_id(void **state)
 	free(tar);
 }
 
+static void run_sh(const char *cmd)
+{
+	int rc = system(cmd);
+
+	if (rc != 0)
+		fail_msg("'%s' failed (%d)", cmd, rc);
+}
+
+/* GNU tar's own output (gnu and pax formats), extracted by GNU tar and by us:
+ * the same names, types, modes, owners, sizes, mtimes, link targets and link
+ * counts. */
+static void test_extract_matches_gnu_tar(void **state)
+{
+	struct fx *f = *state;
+	const char *formats[] = {"gnu", "pax"};
+	char cmd[8192];
+
+	if (geteuid() != 0)
+		skip(); /* owners, and GNU tar keeps them only as root */
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; cd '%s'; mkdir -p src/a/b/c src/d; echo hello > src/a/f; ln src/a/f src/a/b/hard;"
+		 "ln -s ../a/f src/d/rel; ln -s /etc/passwd src/d/abs; mkfifo src/d/fifo;"
+		 "printf x > src/d/suid; chmod 4755 src/d/suid; chmod 1777 src/a/b; chmod 0500 src/a/b/c;"
+		 "chown 1234:2345 src/a/f; head -c 300000 /dev/urandom > src/big;"
+		 "mkdir -p src/$(printf 'n%%.0s' $(seq 120))/$(printf 'm%%.0s' $(seq 120));"
+		 "touch -h -d @1500000000 src/d/rel src/a/f src/a/b/c src/a src",
+		 f->dir);
+	run_sh(cmd);
+	for (size_t i = 0; i < 2; i++) {
+		char rootname[64];
+		int fd, rootfd;
+		struct memsrc m;
+		char *data;
+		size_t len;
+		struct stat st;
+
+		snprintf(cmd, sizeof(cmd),
+			 "set -e; cd '%s'; rm -rf gnu; mkdir gnu; tar --format=%s -C src -cf layer.tar .;"
+			 "tar --numeric-owner -xpf layer.tar -C gnu",
+			 f->dir, formats[i]);
+		run_sh(cmd);
+		snprintf(rootname, sizeof(rootname), "ours-%s", formats[i]);
+		snprintf(cmd, sizeof(cmd), "%s/%s", f->dir, rootname);
+		assert_int_equal(mkdir(cmd, 0755), 0);
+		rootfd = open(cmd, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		snprintf(cmd, sizeof(cmd), "%s/layer.tar", f->dir);
+		fd = open(cmd, O_RDONLY | O_CLOEXEC);
+		assert_true(fd >= 0 && rootfd >= 0);
+		assert_int_equal(fstat(fd, &st), 0);
+		len = (size_t)st.st_size;
+		data = malloc(len);
+		assert_int_equal(read(fd, data, len), (ssize_t)len);
+		close(fd);
+		m = (struct memsrc){data, len, 0, 0};
+		assert_ok(oci_extract_stream(rootfd, memsrc_read, &m, NULL, NULL, NULL, &test_err));
+		free(data);
+		close(rootfd);
+		snprintf(cmd, sizeof(cmd),
+			 "set -e; cd '%s'; L='%%p %%m %%U %%G %%y %%s %%T@ %%l %%n\n';"
+			 "(cd gnu && find . -printf \"$L\" | sort) > gnu.list;"
+			 "(cd %s && find . -printf \"$L\" | sort) > ours.list;"
+			 "test $(wc -l < gnu.list) -gt 10; diff gnu.list ours.list; cmp gnu/big %s/big",
+			 f->dir, rootname, rootname);
+		run_sh(cmd);
+	}
+}
+
 static int fill_ok(int dirfd, void *opaque, struct ocb_error *err)
 {
 	const struct tspec layer[] = {{.type = 'f', .name = "hello", .arg = "world"}, {0}};
@@ -634,6 +701,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_extract_xattr_too_large, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_whiteouts_and_opaque, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_whiteout_fresh_root, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_extract_matches_gnu_tar, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_whiteout_own_path, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_overlay_whiteouts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_replaces_entries, setup, teardown),
