@@ -49,7 +49,7 @@ TOML_DECODER := $(if $(wildcard tests/toml-decoder.c),$(if $(filter build,$(BUIL
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all check check-unit check-replay check-integration check-asan fuzz install \
+.PHONY: all check check-unit check-replay check-integration check-asan fuzz install test-setup \
 	format lint clean deps
 .DEFAULT_GOAL := all
 
@@ -105,10 +105,13 @@ check-replay: $(REPLAY_BINS)
 check-integration: all
 	./tests/run-integration
 
-check: deps all check-unit check-replay check-integration
+check: deps test-setup all check-unit check-replay check-integration
 
 deps:
 	./scripts/install-deps
+
+test-setup: deps
+	./scripts/test-setup
 
 check-asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
