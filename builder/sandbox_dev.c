@@ -23,14 +23,16 @@ int sandbox_plan_add_dev(struct sandbox_plan *plan, struct ocb_error *err)
 	const unsigned long nosuid = MS_NOSUID | MS_NOEXEC;
 	char path[64];
 
-	/* Not nodev: the bind-mounted nodes must work. */
+	/* nodev: the step may mknod here (CAP_MKNOD) and there is no device
+	 * cgroup; the bind-mounted host nodes are mounts of their own, whose
+	 * flags (not the tmpfs's) decide, so they still open. */
 	if (sandbox_plan_add(plan,
 			     &(struct sandbox_op){.kind = SANDBOX_OP_MOUNT,
 						  .opts = SANDBOX_OPF_STUB,
 						  .dest = "/dev",
 						  .fstype = "tmpfs",
 						  .data = "mode=0755,size=65536k",
-						  .flags = MS_NOSUID | MS_STRICTATIME},
+						  .flags = MS_NOSUID | MS_NODEV | MS_STRICTATIME},
 			     err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {

@@ -298,7 +298,9 @@ static int add_user_mounts(const struct sandbox_config *cfg, struct sandbox_plan
 				    "cache target '%s' is not a normalised absolute path outside "
 				    "/proc, /sys and /dev",
 				    m->target ? m->target : "");
-			if (add_bind(plan, m->source, m->target, 0, 0, err) < 0)
+			/* nodev, nosuid: the step may mknod in the cache (no
+			 * device cgroup) and the cache outlives the build. */
+			if (add_bind(plan, m->source, m->target, 0, MS_NOSUID | MS_NODEV, err) < 0)
 				return ocb_error_wrap(err, "cache '%s'", m->target);
 		} else {
 			return ocb_error_set(err, OCB_EINVAL, 0, "mount %zu: unknown kind %d", i,

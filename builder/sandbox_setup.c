@@ -418,7 +418,10 @@ int sandbox_setup_root(struct sandbox_plan *plan)
 		return -1;
 	if (chdir("/proc/self/fd") < 0)
 		return sandbox_fail(plan->info_fd, OCB_EENV, errno, "chdir /proc/self/fd", SANDBOX_END);
-	if (mount("overlay", BASE, "overlay", 0, plan->overlay_data) < 0)
+	/* nodev: the step keeps CAP_MKNOD (Docker's set) but there is no device
+	 * cgroup, so a node it makes, or one that came with the image, must
+	 * not open (`mknod /tmp/sda b 8 0` would be the host's disk). */
+	if (mount("overlay", BASE, "overlay", MS_NODEV, plan->overlay_data) < 0)
 		return sandbox_fail(plan->info_fd, OCB_EENV, errno, "mount overlay (", plan->overlay_data,
 				    ")", SANDBOX_END);
 	if (enter_root(plan) < 0)
