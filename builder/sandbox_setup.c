@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -81,6 +82,21 @@ static void note_stub(const struct sandbox_plan *plan, int dfd, bool is_root, co
 		sandbox_send(plan->info_fd, SANDBOX_MSG_CREATED, 0, is_dir, text);
 }
 
+/* openat() that refuses magic links (/proc/self/fd/N, /proc/self/cwd...):
+ * while the ops run, the sandbox still holds the host's overlay dirs and
+ * bind sources open, and an image symlink to /proc/self/fd/3 would otherwise
+ * lead a mount point (and the mount) into one of them, on the host.  Plain
+ * symlinks still resolve, inside the new root. */
+static int open_nomagic(int dfd, const char *name, int flags)
+{
+	struct open_how how = {
+	    .flags = (unsigned long long)(flags | O_CLOEXEC),
+	    .resolve = RESOLVE_NO_MAGICLINKS,
+	};
+
+	return (int)syscall(SYS_openat2, dfd, name, &how, sizeof(how));
+}
+
 /* Copy the next component of *p into comp; 0 at the end, -1 if too long. */
 static int next_component(const char **p, char *comp, size_t size)
 {
@@ -109,7 +125,7 @@ int sandbox_mkdir_p(const struct sandbox_plan *plan, const char *path, bool stub
 	int rc;
 
 	while (dfd >= 0 && (rc = next_component(&path, comp, sizeof(comp))) > 0) {
-		int nfd = openat(dfd, comp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		int nfd = open_nomagic(dfd, comp, O_PATH | O_DIRECTORY);
 
 		if (nfd < 0 && errno == ENOENT) {
 			struct stat st;
@@ -122,7 +138,7 @@ int sandbox_mkdir_p(const struct sandbox_plan *plan, const char *path, bool stub
 				goto fail;
 			if (stub)
 				note_stub(plan, dfd, is_root, comp, true, false);
-			nfd = openat(dfd, comp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			nfd = open_nomagic(dfd, comp, O_PATH | O_DIRECTORY);
 		}
 		if (nfd < 0)
 			goto fail;
@@ -173,7 +189,7 @@ static int file_mountpoint(const struct sandbox_plan *plan, const struct sandbox
 	dfd = sandbox_mkdir_p(plan, dir, stub);
 	if (dfd < 0)
 		return -1;
-	fd = openat(dfd, name, O_PATH | O_CLOEXEC);
+	fd = open_nomagic(dfd, name, O_PATH);
 	if (fd >= 0) {
 		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 			errno = EISDIR; /* an image's odd resolv.conf dir: skipped if optional */

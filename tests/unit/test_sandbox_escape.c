@@ -1,6 +1,8 @@
 /* The sandbox against a hostile rootfs and a hostile step: device nodes and
  * magic links must not give the step (or the image) a way out onto the host.
  * Needs root, as `make check` runs here. */
+#include <dirent.h>
+#include <errno.h>
 #include <sys/sysmacros.h>
 
 #include "sandbox_fixture.h"
@@ -57,10 +59,93 @@ static void test_device_nodes_do_not_open(void **state)
 	assert_int_equal(s->res.exit_code, 0);
 }
 
+/* Whether name exists directly in dir. */
+static bool has_entry(const char *dir, const char *name)
+{
+	char p[4096];
+	struct stat st;
+
+	sbx_path(p, sizeof(p), dir, name);
+	return lstat(p, &st) == 0;
+}
+
+/* Mount points are made while the sandbox still holds the host's overlay
+ * dirs open: an image symlink to /proc/self/fd/N must not lead the sandbox
+ * to create a mount point (or mount) in one of them. */
+static void test_magic_link_mount_points(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_mount m[8];
+	char cache[4096], link[64], p[4096], target[64];
+	struct sandbox_config cfg;
+	int rc;
+
+	sbx_path(cache, sizeof(cache), s->dir, "cache");
+	sbx_mkdir(s->dir, "cache", 0755);
+	for (int i = 0; i < 8; i++) {
+		snprintf(link, sizeof(link), "m%d", i + 3);
+		snprintf(target, sizeof(target), "/proc/self/fd/%d", i + 3);
+		sbx_path(p, sizeof(p), s->lower, link);
+		assert_int_equal(symlink(target, p), 0);
+		m[i] = (struct sandbox_mount){SANDBOX_MOUNT_CACHE, cache, NULL};
+	}
+	m[0].target = "/m3/stub";
+	m[1].target = "/m4/stub";
+	m[2].target = "/m5/stub";
+	m[3].target = "/m6/stub";
+	m[4].target = "/m7/stub";
+	m[5].target = "/m8/stub";
+	m[6].target = "/m9/stub";
+	m[7].target = "/m10/stub";
+	cfg = sbx_config(s, "true");
+	cfg.mounts = m;
+	cfg.n_mounts = 8;
+	rc = sandbox_run(&cfg, &s->res, &test_err);
+	/* Nothing was created in any host directory the sandbox had open. */
+	assert_false(has_entry(s->lower, "stub"));
+	assert_false(has_entry(s->upper, "stub"));
+	assert_false(has_entry(s->work, "stub"));
+	assert_false(has_entry(cache, "stub"));
+	assert_false(has_entry(s->dir, "stub"));
+	/* And the run is refused, naming the symlink it would not follow. */
+	assert_int_equal(rc, -1);
+	assert_int_equal(test_err.errnum, ELOOP);
+}
+
+/* The same through the parent of a file mount point: /etc a magic link. */
+static void test_magic_link_file_mount_point(void **state)
+{
+	struct sbx *s = *state;
+	char p[4096], q[4096], target[64];
+	struct sandbox_config cfg;
+
+	if (access("/etc/resolv.conf", F_OK) < 0 && access("/etc/hosts", F_OK) < 0)
+		skip();
+	sbx_path(p, sizeof(p), s->lower, "etc");
+	sbx_path(q, sizeof(q), s->lower, "etc.real");
+	assert_int_equal(rename(p, q), 0);
+	for (int fd = 3; fd < 11; fd++) {
+		snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+		assert_int_equal(unlink(p) == 0 || errno == ENOENT, 1);
+		assert_int_equal(symlink(target, p), 0);
+		cfg = sbx_config(s, "true");
+		(void)sandbox_run(&cfg, &s->res, &test_err);
+		assert_false(has_entry(s->lower, "resolv.conf"));
+		assert_false(has_entry(s->lower, "hosts"));
+		assert_false(has_entry(s->upper, "resolv.conf"));
+		assert_false(has_entry(s->upper, "hosts"));
+		assert_false(has_entry(s->work, "resolv.conf"));
+		assert_false(has_entry(s->work, "hosts"));
+		sbx_fresh_upper(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_device_nodes_do_not_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_magic_link_mount_points, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_magic_link_file_mount_point, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
