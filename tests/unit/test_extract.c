@@ -16,6 +16,7 @@
 #include "oci/blobstore.h"
 #include "oci/compress.h"
 #include "oci/extract.h"
+#include "oci/pathset.h"
 
 struct fx {
 	char *dir;
@@ -398,6 +399,33 @@ static void test_extract_diff_id(void **state)
 	free(tar);
 }
 
+static void test_pathset(void **state)
+{
+	struct oci_pathset set = {0};
+	char path[64];
+	bool added;
+
+	(void)state;
+	assert_false(oci_pathset_has(&set, "a", 1));
+	for (int i = 0; i < 100000; i++) {
+		int n = snprintf(path, sizeof(path), "dir%d/file%d", i % 97, i);
+		assert_ok(oci_pathset_add(&set, path, (size_t)n, &added, &test_err));
+		assert_true(added);
+	}
+	assert_int_equal(set.count, 100000);
+	for (int i = 0; i < 100000; i++) {
+		int n = snprintf(path, sizeof(path), "dir%d/file%d", i % 97, i);
+		assert_true(oci_pathset_has(&set, path, (size_t)n));
+		assert_ok(oci_pathset_add(&set, path, (size_t)n, &added, &test_err));
+		assert_false(added);
+		n = snprintf(path, sizeof(path), "dir%d/file%d", i % 97 + 1, i);
+		assert_false(oci_pathset_has(&set, path, (size_t)n));
+	}
+	/* A prefix is another path. */
+	assert_false(oci_pathset_has(&set, "dir0/file", 9));
+	oci_pathset_release(&set);
+}
+
 static void run_sh(const char *cmd)
 {
 	int rc = system(cmd);
@@ -701,6 +729,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_extract_xattr_too_large, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_whiteouts_and_opaque, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_whiteout_fresh_root, setup, teardown),
+	    cmocka_unit_test(test_pathset),
 	    cmocka_unit_test_setup_teardown(test_extract_matches_gnu_tar, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_whiteout_own_path, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_overlay_whiteouts, setup, teardown),
