@@ -2,9 +2,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "builder/sbuf.h"
@@ -106,6 +108,20 @@ static int copy_str(char *dst, size_t size, const char *src)
 	return 0;
 }
 
+/* file under root_fd, symlinks resolved as if root_fd were '/' (absolute
+ * ones and '..' included) and magic links (/proc/self/fd/N) refused: an
+ * image's /etc/passwd symlink never reaches a host file, whether the caller
+ * is chrooted (the sandbox) or not. */
+static int open_in_root(int root_fd, const char *file)
+{
+	struct open_how how = {
+	    .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return (int)syscall(SYS_openat2, root_fd, file, &how, sizeof(how));
+}
+
 /* The image is untrusted: a FIFO or a device in place of /etc/passwd must
  * not hang or flood the sandbox's init, so regular files only (opened
  * without blocking) and bounded in size. */
@@ -116,7 +132,7 @@ static int open_db(int root_fd, const char *file, struct line_reader *lr)
 
 	lr->pos = lr->len = 0;
 	lr->eof = 0;
-	lr->fd = openat(root_fd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	lr->fd = open_in_root(root_fd, file);
 	if (lr->fd < 0)
 		return -1;
 	if (fstat(lr->fd, &st) < 0)

@@ -177,6 +177,41 @@ static void test_passwd_not_a_regular_file(void **state)
 	assert_string_equal(msg, "/etc/passwd is not a regular file");
 }
 
+/* The rootfs is untrusted: an /etc/passwd symlink, absolute or a magic link,
+ * resolves inside the root, never to a host file (a leaked home or id). */
+static void test_passwd_symlink_stays_in_root(void **state)
+{
+	struct fx *f = *state;
+	static const char line[] = "app:x:4242:4242::/leaked:/bin/sh\n";
+	struct passwd_user u = {0};
+	char p[4096], host[4096], magic[64], msg[256];
+	int hfd;
+
+	snprintf(host, sizeof(host), "%s.host-passwd", f->dir);
+	testutil_write_file(host, line, strlen(line));
+	snprintf(p, sizeof(p), "%s/etc/passwd", f->dir);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(symlink(host, p), 0);
+	assert_int_equal(passwd_resolve(f->fd, "app", &u, msg, sizeof(msg)), -1);
+	assert_string_equal(msg, "user 'app': the image has no /etc/passwd");
+	/* The same through /proc/self/fd (the sandbox's own /proc). */
+	hfd = open(host, O_RDONLY | O_CLOEXEC);
+	assert_true(hfd >= 0);
+	snprintf(magic, sizeof(magic), "/proc/self/fd/%d", hfd);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(symlink(magic, p), 0);
+	assert_int_equal(passwd_resolve(f->fd, "app", &u, msg, sizeof(msg)), -1);
+	assert_int_not_equal(u.uid, 4242);
+	/* An in-root absolute symlink still works. */
+	snprintf(p, sizeof(p), "%s/etc/passwd", f->dir);
+	assert_int_equal(unlink(p), 0);
+	write_rel(f, "etc/passwd.real", "app:x:1000:1000:app:/home/app:/bin/sh\n");
+	assert_int_equal(symlink("/etc/passwd.real", p), 0);
+	assert_int_equal(resolve_ok(f, "app").uid, 1000);
+	close(hfd);
+	unlink(host);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +223,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_passwd_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_passwd_not_a_regular_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_passwd_symlink_stays_in_root, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
