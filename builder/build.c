@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "builder/build.h"
 #include "builder/cli_store.h"
@@ -94,6 +95,7 @@ static void build_release(struct build *b)
 		free(b->records[i].stage);
 	free(b->records);
 	build_cache_close(b);
+	build_copy_fini(b);
 	if (b->snapshots) {
 		snapshot_dir_release(b->snapshots);
 		free(b->snapshots);
@@ -134,6 +136,12 @@ int build_run(const struct build_options *opts, struct ocb_error *err)
 	int ret = -1;
 
 	pthread_mutex_init(&b.lock, NULL);
+	if (geteuid() != 0) {
+		ocb_error_set(
+		    err, OCB_EENV, 0,
+		    "ocb build needs root (rootless builds in a user namespace are not implemented yet)");
+		goto out;
+	}
 	if (set_times(&b, err) < 0 || open_store(&b, err) < 0 || build_plan(&b, err) < 0 ||
 	    build_cache_open(&b, err) < 0)
 		goto out;

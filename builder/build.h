@@ -31,6 +31,8 @@
 struct progress;
 struct build_cache;
 struct snapshot_dir;
+struct recipe_ignore;
+struct copy_digest_cache;
 
 struct build_secret {
 	char *id;
@@ -110,8 +112,10 @@ struct build {
 	char *tmp_dir; /* $OCB_ROOT/tmp */
 	char *context; /* the build context directory */
 	struct snapshot_dir *snapshots;
-	struct build_cache *cache;	/* NULL with --no-cache... see layer_bs */
-	struct oci_blobstore *layer_bs; /* where step layers are written */
+	struct recipe_ignore *ignore;		/* the context's .ocbignore/.dockerignore */
+	struct copy_digest_cache *digest_cache; /* under lock */
+	struct build_cache *cache;		/* NULL with --no-cache... see layer_bs */
+	struct oci_blobstore *layer_bs;		/* where step layers are written */
 	struct progress *progress;
 	struct oci_platform platform; /* the target platform */
 	char created[32];	      /* RFC 3339: SOURCE_DATE_EPOCH or now */
@@ -145,6 +149,10 @@ int build_plan(struct build *b, struct ocb_error *err);
 /* build_base.c: resolve stage s's 'from' (not a stage) into b->bases[s]. */
 int build_resolve_base(struct build *b, size_t s, struct ocb_error *err);
 
+/* An image of the local store by name; not there is OCB_EINVAL naming pos. */
+int build_resolve_image(struct build *b, const char *name, const struct recipe_pos *pos,
+			const struct oci_platform *want, struct build_image *out, struct ocb_error *err);
+
 /* build_exec.c: run the needed stages wave by wave. */
 int build_exec(struct build *b, struct ocb_error *err);
 
@@ -169,8 +177,20 @@ struct build_step_ctx {
 	struct build_image *img;
 	unsigned id; /* progress id */
 	bool has_key;
-	struct oci_digest key; /* the step's cache key, once computed */
+	struct oci_digest key;	      /* the step's cache key, once computed */
+	struct build_copy_prep *copy; /* copy steps: the plan, made before the cache lookup */
 };
+
+/* build_step_copy.c: per-build copy state (the context's ignore file, the
+ * content digest memo). */
+int build_copy_init(struct build *b, struct ocb_error *err);
+void build_copy_fini(struct build *b);
+/* Plan a copy step (sources resolved and hashed) before
+ * its cache lookup; released by build_copy_release. */
+int build_copy_prepare(struct build_step_ctx *sc, struct ocb_error *err);
+void build_copy_release(struct build_step_ctx *sc);
+/* The content digest of the copy's sources (after build_copy_prepare). */
+const struct oci_digest *build_copy_digest(const struct build_step_ctx *sc);
 
 /* build_cachekey.c: the step cache.  lookup: 1 on a hit (*out filled), 0 on
  * a miss (the key is kept in sc for build_cache_store). */
@@ -195,6 +215,16 @@ int build_step_run_exec(struct build_step_ctx *sc, struct build_layer *layer, bo
 			struct ocb_error *err);
 int build_step_copy_exec(struct build_step_ctx *sc, struct build_layer *layer, bool *empty,
 			 struct ocb_error *err);
+/* What a run step runs with: env, workdir, user (the step's, else the
+ * stage's, else the base image's). */
+struct build_run_env {
+	char **env;
+	char *workdir;
+	const char *user; /* borrowed */
+};
+
+int build_run_env(struct build_step_ctx *sc, struct build_run_env *re, struct ocb_error *err);
+void build_run_env_release(struct build_run_env *re);
 /* History text: "RUN /bin/sh -c make"; display drops "/bin/sh -c". */
 int build_run_created_by(const struct recipe_step *step, bool display, char **out, struct ocb_error *err);
 /* "COPY a b /dest" (with --from=STAGE when from a stage or image). */
@@ -211,6 +241,9 @@ void build_mount_release(int lock_fd);
 int build_lowerdirs(struct build *b, const struct build_image *img, char ***out, size_t *n,
 		    struct ocb_error *err);
 void build_strv_free(char **v);
+/* build_view.c: a read-only merged view of img's layers as a directory fd
+ * (a detached overlay mount; an empty directory when img has no layers). */
+int build_view_open(struct build *b, const struct build_image *img, int *out, struct ocb_error *err);
 /* A fresh directory $OCB_ROOT/tmp/build-<pid>-XXXXXX; *out malloc'd. */
 int build_mkdtemp(struct build *b, char **out, struct ocb_error *err);
 /* Remove leftovers of dead builds in $OCB_ROOT/tmp. */

@@ -108,19 +108,19 @@ static int base_from_archive(struct build *b, const char *path, const struct oci
 	return ret;
 }
 
-static int base_from_store(struct build *b, const struct recipe_stage *st, const struct oci_platform *want,
-			   struct build_image *out, struct ocb_error *err)
+int build_resolve_image(struct build *b, const char *name, const struct recipe_pos *pos,
+			const struct oci_platform *want, struct build_image *out, struct ocb_error *err)
 {
 	struct oci_descriptor d = {0};
 	int ret;
 
-	if (oci_layout_lookup(&b->store, st->from.value, &d, NULL, err) < 0) {
+	if (oci_layout_lookup(&b->store, name, &d, NULL, err) < 0) {
 		if (err->code != OCB_ENOTFOUND)
 			return -1;
 		return ocb_error_set(err, OCB_EINVAL, 0,
 				     "%s:%u:%u: image '%s' is not in the local store (registries come later: "
 				     "ocb load or ocb import it)",
-				     st->from.pos.file, st->from.pos.line, st->from.pos.col, st->from.value);
+				     pos->file, pos->line, pos->col, name);
 	}
 	ret = resolve_in_store(b, &d, want, out, err);
 	oci_descriptor_release(&d);
@@ -153,7 +153,7 @@ int build_resolve_base(struct build *b, size_t s, struct ocb_error *err)
 	else if (!strncmp(from, "docker-archive:", 15))
 		ret = base_from_archive(b, from + 15, &want, &b->bases[s], err);
 	else
-		ret = base_from_store(b, st, &want, &b->bases[s], err);
+		ret = build_resolve_image(b, from, &st->from.pos, &want, &b->bases[s], err);
 	oci_platform_release(&want);
 	if (ret < 0)
 		return ocb_error_wrap(err, "stage '%s'", st->name);

@@ -34,6 +34,8 @@ static int exec_step(struct build_step_ctx *sc, const char *created_by, struct b
 	bool empty = false;
 	int ret;
 
+	if (sc->step->kind == RECIPE_STEP_COPY && build_copy_prepare(sc, err) < 0)
+		return -1;
 	ret = build_cache_lookup(sc, &hit, err);
 	if (ret < 0)
 		return -1;
@@ -72,11 +74,14 @@ static int run_step(struct build *b, const struct recipe_stage *st, size_t i, st
 	cleanup_free char *created_by = NULL;
 	cleanup_free char *display = NULL;
 	int64_t t0 = build_now_ms();
+	int rc;
 
 	if (step_names(sc.step, &created_by, &display, err) < 0)
 		return -1;
 	sc.id = progress_step_start(b->progress, st->name, i, st->n_steps, display);
-	if (exec_step(&sc, created_by, &rec, err) < 0) {
+	rc = exec_step(&sc, created_by, &rec, err);
+	build_copy_release(&sc);
+	if (rc < 0) {
 		char buf[OCB_ERROR_MSG_MAX + 128];
 		const char *msg = ocb_error_format(err, buf, sizeof(buf));
 		const char *nl = strchr(msg, '\n');

@@ -1,4 +1,5 @@
-/* A `copy` step (placeholder until builder/copy.h lands). */
+/* A `copy` step (placeholder until builder/copy.h lands: copy steps fail
+ * with a clear message). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +28,32 @@ int build_copy_created_by(const struct recipe_step *step, char **out, struct ocb
 	return 0;
 }
 
-int build_step_copy_exec(struct build_step_ctx *sc, struct build_layer *layer, bool *empty,
-			 struct ocb_error *err)
+int build_copy_init(struct build *b, struct ocb_error *err)
+{
+	return 0;
+}
+
+void build_copy_fini(struct build *b)
+{
+}
+
+int build_copy_prepare(struct build_step_ctx *sc, struct ocb_error *err)
 {
 	return ocb_error_set(err, OCB_EINVAL, 0, "%s:%u:%u: copy steps are not supported yet",
 			     sc->step->pos.file, sc->step->pos.line, sc->step->pos.col);
+}
+
+void build_copy_release(struct build_step_ctx *sc)
+{
+}
+
+const struct oci_digest *build_copy_digest(const struct build_step_ctx *sc)
+{
+	return NULL;
+}
+
+int build_step_copy_exec(struct build_step_ctx *sc, struct build_layer *layer, bool *empty,
+			 struct ocb_error *err)
+{
+	return ocb_error_set(err, OCB_EINVAL, 0, "copy steps are not supported yet");
 }

@@ -21,9 +21,7 @@
 
 /* Everything the step runs with, resolved from the recipe and the base. */
 struct run_plan {
-	char **env;
-	char *workdir;
-	const char *user;
+	struct build_run_env re;
 	enum sandbox_network network;
 	struct sandbox_mount mounts[RUN_MAX_MOUNTS];
 	size_t n_mounts;
@@ -33,8 +31,7 @@ struct run_plan {
 
 static void run_plan_release(struct run_plan *p)
 {
-	recipe_env_free(p->env);
-	free(p->workdir);
+	build_run_env_release(&p->re);
 	for (size_t i = 0; i < p->n_mounts; i++) {
 		build_mount_release(p->mount_locks[i]);
 		free(p->mount_dirs[i]);
@@ -42,7 +39,7 @@ static void run_plan_release(struct run_plan *p)
 }
 
 /* The step's workdir: its own, else the stage's, else the base image's. */
-static int plan_workdir(struct build_step_ctx *sc, struct run_plan *p, struct ocb_error *err)
+static int plan_workdir(struct build_step_ctx *sc, struct build_run_env *p, struct ocb_error *err)
 {
 	const struct build_image *base = &sc->b->bases[sc->stage->index];
 	cleanup_free char *stage_wd = NULL;
@@ -98,18 +95,39 @@ static int plan_mounts(struct build_step_ctx *sc, struct run_plan *p, struct ocb
 	return 0;
 }
 
-static int run_plan_make(struct build_step_ctx *sc, struct run_plan *p, struct ocb_error *err)
+int build_run_env(struct build_step_ctx *sc, struct build_run_env *re, struct ocb_error *err)
 {
 	const struct build_image *base = &sc->b->bases[sc->stage->index];
 	const struct recipe_step *step = sc->step;
+	struct build_run_env r = {0};
 
 	if (recipe_step_env(sc->b->recipe, sc->stage, step, (const char *const *)base->config.config.env,
-			    &p->env, err) < 0 ||
-	    plan_workdir(sc, p, err) < 0)
+			    &r.env, err) < 0)
 		return -1;
-	p->user = step->user.value	  ? step->user.value
-		  : sc->stage->user.value ? sc->stage->user.value
-					  : base->config.config.user;
+	if (plan_workdir(sc, &r, err) < 0) {
+		build_run_env_release(&r);
+		return -1;
+	}
+	r.user = step->user.value	 ? step->user.value
+		 : sc->stage->user.value ? sc->stage->user.value
+					 : base->config.config.user;
+	*re = r;
+	return 0;
+}
+
+void build_run_env_release(struct build_run_env *re)
+{
+	recipe_env_free(re->env);
+	free(re->workdir);
+	memset(re, 0, sizeof(*re));
+}
+
+static int run_plan_make(struct build_step_ctx *sc, struct run_plan *p, struct ocb_error *err)
+{
+	const struct recipe_step *step = sc->step;
+
+	if (build_run_env(sc, &p->re, err) < 0)
+		return -1;
 	p->network = step->net == RECIPE_NETWORK_NONE	? SANDBOX_NET_NONE
 		     : step->net == RECIPE_NETWORK_HOST ? SANDBOX_NET_HOST
 							: SANDBOX_NET_DEFAULT;
@@ -213,9 +231,9 @@ static int run_sandbox(struct build_step_ctx *sc, struct run_plan *p, struct run
 			argv[i] = step->run.argv.items[i].value;
 		cfg.argv = argv;
 	}
-	cfg.env = (const char *const *)p->env;
-	cfg.cwd = p->workdir;
-	cfg.user = p->user;
+	cfg.env = (const char *const *)p->re.env;
+	cfg.cwd = p->re.workdir;
+	cfg.user = p->re.user;
 	cfg.network = p->network;
 	cfg.mounts = p->mounts;
 	cfg.n_mounts = p->n_mounts;

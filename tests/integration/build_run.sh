@@ -78,3 +78,23 @@ assert_contains "$(cat "$T/stderr")" "missing.toml:3:8: image 'nosuch:1' is not 
 pass "missing base is exit 2 with a position"
 ls "$OCB_ROOT/tmp" | grep -q . && fail "temp dirs left behind: $(ls "$OCB_ROOT/tmp")"
 pass "no temp dirs left"
+
+# SIGINT mid-step: the sandbox is killed, temp dirs removed, exit 1.
+cat >"$T/ctx/slow.toml" <<'R'
+version = 1
+[stages.a]
+from = "busybox:latest"
+steps = [ { run = "echo started; sleep 33" } ]
+R
+"$OCB" build "$T/ctx/slow.toml" --progress plain --no-cache >/dev/null 2>"$T/int.log" &
+pid=$!
+i=0
+until grep -q started "$T/int.log" 2>/dev/null; do i=$((i + 1)); [ $i -lt 100 ] || fail "step did not start"; sleep 0.1; done
+kill -INT $pid
+set +e; wait $pid; rc=$?; set -e
+assert_eq "$rc" 1 "exit status after SIGINT"
+assert_contains "$(cat "$T/int.log")" "interrupted" "message after SIGINT"
+sleep 0.2
+pgrep -f "sleep 33" >/dev/null && fail "the step survived SIGINT"
+ls "$OCB_ROOT/tmp" | grep -q '^build-' && fail "temp dirs left after SIGINT: $(ls "$OCB_ROOT/tmp")"
+pass "SIGINT kills the step and cleans up"
