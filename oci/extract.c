@@ -45,7 +45,7 @@ int extract_parent(struct extractor *x, const char *dir, int *fd, struct ocb_err
 int extract_replace(struct extractor *x, int dfd, const char *base, struct ocb_error *err)
 {
 	x->cache_valid = false;
-	return extract_remove_at(dfd, base, EXTRACT_MAX_DEPTH, err);
+	return extract_remove_at(dfd, base, EXTRACT_REMOVE_MAX_DEPTH, err);
 }
 
 int extract_record(struct extractor *x, const char *path, struct ocb_error *err)

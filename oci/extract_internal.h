@@ -15,8 +15,11 @@
 #include "oci/extract_path.h"
 #include "oci/pathset.h"
 
-/* Bound on directory recursion when removing or pruning trees. */
-#define EXTRACT_MAX_DEPTH 256
+/* Bound on the recursion that prunes opaque directories. */
+#define EXTRACT_PRUNE_MAX_DEPTH 256
+/* Bound on the levels removal descends (iterative, one fd at a time): deeper
+ * than any tree a tar can make (names are shorter than PATH_MAX). */
+#define EXTRACT_REMOVE_MAX_DEPTH PATH_MAX
 
 /* A directory whose mode and times are applied when the layer ends. */
 struct extract_dir_meta {

@@ -19,7 +19,7 @@
 
 int oci_remove_tree_at(int dirfd, const char *name, struct ocb_error *err)
 {
-	return extract_remove_at(dirfd, name, EXTRACT_MAX_DEPTH, err);
+	return extract_remove_at(dirfd, name, EXTRACT_REMOVE_MAX_DEPTH, err);
 }
 
 static bool valid_final_name(const char *name)

@@ -114,43 +114,73 @@ int extract_open_in_root(int rootfd, const char *path, int flags)
 	return (int)fd;
 }
 
-/* Slow path of extract_open_dir: walk the components, making missing ones.
- * Each prefix is resolved in the root afresh; a component is only ever made
- * relative to the in-root fd of its parent prefix. */
-static int open_dir_creating(int rootfd, const char *dir, int *out, bool *created, struct ocb_error *err)
+/* The deepest existing prefix of dir (cleaned, missing), resolved in the
+ * root: *fd gets it, *done the length of dir it covers.  Walking back from the
+ * end costs one resolution per missing level, not one per level. */
+static int open_deepest_prefix(int rootfd, const char *dir, int *fd, size_t *done, struct ocb_error *err)
 {
 	char prefix[PATH_MAX];
-	cleanup_close int parent = -1;
 	size_t len = strlen(dir);
-	const char *p = dir;
 
 	if (len >= sizeof(prefix))
 		return ocb_error_set(err, OCB_ELIMIT, 0, "name too long");
-	parent = extract_open_in_root(rootfd, "", O_PATH | O_DIRECTORY);
-	if (parent < 0)
-		return ocb_error_sys(err, "cannot open the root");
+	memcpy(prefix, dir, len + 1);
+	for (;;) {
+		char *slash = strrchr(prefix, '/');
+		if (slash)
+			*slash = '\0';
+		else
+			prefix[0] = '\0';
+		*fd = extract_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
+		if (*fd >= 0) {
+			*done = strlen(prefix);
+			return 0;
+		}
+		if (errno != ENOENT || !prefix[0]) {
+			if (errno == ENOTDIR || errno == ELOOP)
+				return ocb_error_set(err, OCB_EINVAL, errno, "parent '%s' is not a directory",
+						     prefix);
+			return ocb_error_sys(err, "cannot open directory '%s'", prefix);
+		}
+	}
+}
+
+/* Slow path of extract_open_dir: make the missing components of dir.  Each
+ * is made with mkdirat on the fd of its parent, which is in the root; a
+ * directory we just made is empty and real, so the next component is opened
+ * relative to it without following anything.  A component that appeared
+ * meanwhile or is a dangling symlink (mkdirat EEXIST) is resolved in the root
+ * afresh, and refused if it does not lead to a directory. */
+static int open_dir_creating(int rootfd, const char *dir, int *out, bool *created, struct ocb_error *err)
+{
+	cleanup_close int parent = -1;
+	size_t done = 0;
+	const char *p;
+
+	if (open_deepest_prefix(rootfd, dir, &parent, &done, err) < 0)
+		return -1;
+	p = dir + done + (done ? 1 : 0);
 	while (*p) {
 		const char *end = strchr(p, '/');
-		size_t plen = end ? (size_t)(end - dir) : len;
-		char comp[NAME_MAX + 1];
 		size_t clen = end ? (size_t)(end - p) : strlen(p);
+		size_t plen = (size_t)(p - dir) + clen;
+		char comp[NAME_MAX + 1], prefix[PATH_MAX];
 		int fd;
 
 		if (clen > NAME_MAX)
 			return ocb_error_set(err, OCB_ELIMIT, 0, "name component longer than %d bytes",
 					     NAME_MAX);
-		memcpy(prefix, dir, plen);
-		prefix[plen] = '\0';
 		memcpy(comp, p, clen);
 		comp[clen] = '\0';
-		fd = extract_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
-		if (fd < 0 && errno == ENOENT) {
-			/* mkdirat never follows a symlink at comp: a dangling
-			 * symlink there is EEXIST, refused below. */
-			if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST)
-				return ocb_error_sys(err, "cannot create directory '%s'", prefix);
+		memcpy(prefix, dir, plen);
+		prefix[plen] = '\0';
+		if (mkdirat(parent, comp, 0755) == 0) {
 			*created = true;
+			fd = openat(parent, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		} else if (errno == EEXIST) {
 			fd = extract_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
+		} else {
+			return ocb_error_sys(err, "cannot create directory '%s'", prefix);
 		}
 		if (fd < 0) {
 			if (errno == ENOTDIR || errno == ENOENT || errno == ELOOP)
@@ -184,33 +214,129 @@ int extract_open_dir(int rootfd, const char *dir, bool create, int *out, bool *c
 	return ocb_error_sys(err, "cannot open directory '%s'", dir);
 }
 
-/* Remove every entry of the directory fd (which it consumes). */
+/* One directory on the way down: its identity (to check the way back up)
+ * and its name in its parent. */
+struct rm_level {
+	dev_t dev;
+	ino_t ino;
+	char name[NAME_MAX + 1];
+};
+
+/* Remove one entry of directory d that is not a non-empty directory; *dir
+ * tells that it is one (to descend into). */
+static int remove_entry(DIR *d, const char *name, bool *dir, struct ocb_error *err)
+{
+	*dir = false;
+	if (unlinkat(dirfd(d), name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return ocb_error_sys(err, "cannot remove '%s'", name);
+	if (unlinkat(dirfd(d), name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != ENOTEMPTY && errno != EEXIST)
+		return ocb_error_sys(err, "cannot remove directory '%s'", name);
+	*dir = true;
+	return 0;
+}
+
+/* Empty the directory fd (consumed) depth-first without recursion, holding
+ * one directory fd at a time: down with openat(O_NOFOLLOW), back up with
+ * "..", checked against the inode we came from.  depth bounds the levels
+ * (and the memory for their names). */
 static int remove_children(int fd, unsigned depth, struct ocb_error *err)
 {
-	DIR *d = fdopendir(fd);
-	struct dirent *de;
-	int rc = 0;
+	struct rm_level *stack = NULL;
+	size_t top = 0, cap = 0;
+	DIR *d = NULL;
+	int rc = -1;
 
-	if (!d) {
-		close(fd);
-		return ocb_error_sys(err, "cannot read directory");
-	}
 	for (;;) {
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
-			if (errno)
-				rc = ocb_error_sys(err, "cannot read directory");
-			break;
+		struct dirent *de;
+		struct stat st;
+		bool dir = false;
+		int up;
+
+		d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			ocb_error_sys(err, "cannot read directory");
+			goto out;
 		}
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		for (;;) {
+			errno = 0;
+			de = readdir(d);
+			if (!de)
+				break;
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			if (remove_entry(d, de->d_name, &dir, err) < 0)
+				goto out;
+			if (dir)
+				break;
+		}
+		if (!de && errno) {
+			ocb_error_sys(err, "cannot read directory");
+			goto out;
+		}
+		if (dir) { /* down into de->d_name */
+			if (top == depth) {
+				ocb_error_set(err, OCB_ELIMIT, 0, "directory tree deeper than %u levels",
+					      depth);
+				goto out;
+			}
+			if (top == cap) {
+				size_t ncap = cap ? cap * 2 : 16;
+				struct rm_level *n = reallocarray(stack, ncap, sizeof(*stack));
+				if (!n) {
+					ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+					goto out;
+				}
+				stack = n;
+				cap = ncap;
+			}
+			if (fstat(dirfd(d), &st) < 0) {
+				ocb_error_sys(err, "cannot stat directory");
+				goto out;
+			}
+			stack[top].dev = st.st_dev;
+			stack[top].ino = st.st_ino;
+			snprintf(stack[top].name, sizeof(stack[top].name), "%s", de->d_name);
+			fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0) {
+				ocb_error_sys(err, "cannot open directory '%s'", stack[top].name);
+				goto out;
+			}
+			top++;
+			closedir(d);
 			continue;
-		if (extract_remove_at(dirfd(d), de->d_name, depth, err) < 0) {
-			rc = -1;
-			break;
 		}
+		if (top == 0) { /* the starting directory is empty */
+			rc = 0;
+			goto out;
+		}
+		/* Empty: back up, check it is the directory we came from, rmdir. */
+		up = openat(dirfd(d), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		closedir(d);
+		d = NULL;
+		top--;
+		if (up < 0 || fstat(up, &st) < 0 || st.st_dev != stack[top].dev ||
+		    st.st_ino != stack[top].ino) {
+			if (up >= 0)
+				close(up);
+			ocb_error_set(err, OCB_EFAIL, errno, "directory tree changed while removing it");
+			goto out;
+		}
+		if (unlinkat(up, stack[top].name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+			ocb_error_sys(err, "cannot remove directory '%s'", stack[top].name);
+			close(up);
+			goto out;
+		}
+		fd = up;
 	}
-	closedir(d);
+out:
+	if (d)
+		closedir(d);
+	free(stack);
 	return rc;
 }
 
@@ -222,13 +348,11 @@ int extract_remove_at(int dirfd, const char *name, unsigned depth, struct ocb_er
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
 		return ocb_error_sys(err, "cannot remove '%s'", name);
-	if (depth == 0)
-		return ocb_error_set(err, OCB_ELIMIT, 0, "directory tree too deep to remove at '%s'", name);
 	/* O_NOFOLLOW|O_DIRECTORY: only a real directory is descended into. */
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return ocb_error_sys(err, "cannot remove '%s'", name);
-	if (remove_children(fd, depth - 1, err) < 0)
+	if (remove_children(fd, depth, err) < 0)
 		return -1;
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return ocb_error_sys(err, "cannot remove directory '%s'", name);

@@ -39,7 +39,8 @@ int extract_open_dir(int rootfd, const char *dir, bool create, int *out, bool *c
 		     struct ocb_error *err);
 
 /* Remove name in dirfd; recursively when it is a directory; never follows
- * symlinks.  A missing name is success.  depth bounds the recursion. */
+ * symlinks.  A missing name is success.  Iterative, one directory fd at a
+ * time whatever the depth; depth bounds the levels (OCB_ELIMIT). */
 int extract_remove_at(int dirfd, const char *name, unsigned depth, struct ocb_error *err);
 
 /* True when the directory fd has no entries besides '.' and '..'. */

@@ -112,7 +112,9 @@ int tar_source_finish(struct tar_source *s, struct archive *a, struct ocb_error 
 		return ocb_error_set(err, OCB_EINVAL, 0, "truncated tar (no end-of-archive marker)");
 	/* Bytes libarchive read ahead without consuming (hashed already) are
 	 * the end of the last chunk, but for at most a block it copied from
-	 * the one before: check what is still in the chunk, then drain. */
+	 * the one before: check what is still in the chunk, then drain.  (A
+	 * borrowed chunk given back at the end stays readable: only the
+	 * producer rewrites chunks, and it has stopped.) */
 	if (s->total - consumed <= s->last &&
 	    !all_zero(s->cur + s->last - (s->total - consumed), s->total - consumed))
 		return ocb_error_set(err, OCB_EINVAL, 0, "data after the end of the archive");

@@ -69,7 +69,7 @@ static int prune(struct extractor *x, int fd, const char *prefix, unsigned depth
 			break;
 		}
 		if (!oci_pathset_has(&x->written, child, strlen(child))) {
-			if (extract_remove_at(dirfd(d), de->d_name, depth - 1, err) < 0) {
+			if (extract_remove_at(dirfd(d), de->d_name, EXTRACT_REMOVE_MAX_DEPTH, err) < 0) {
 				rc = -1;
 				break;
 			}
@@ -105,7 +105,7 @@ static int apply_opaque(struct extractor *x, const char *dir, struct ocb_error *
 			return 0; /* nothing below to hide */
 		return ocb_error_sys(err, "cannot open directory '%s'", dir);
 	}
-	return prune(x, fd, dir, EXTRACT_MAX_DEPTH, err);
+	return prune(x, fd, dir, EXTRACT_PRUNE_MAX_DEPTH, err);
 }
 
 /* Hide lower NAME in dir: remove it, or when this layer wrote it, prune it. */
@@ -125,12 +125,12 @@ static int apply_whiteout(struct extractor *x, const char *dir, const char *name
 	}
 	if (!oci_pathset_has(&x->written, full, strlen(full))) {
 		x->cache_valid = false;
-		return extract_remove_at(dfd, name, EXTRACT_MAX_DEPTH, err);
+		return extract_remove_at(dfd, name, EXTRACT_REMOVE_MAX_DEPTH, err);
 	}
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return 0; /* this layer's own non-directory: nothing lower */
-	return prune(x, fd, full, EXTRACT_MAX_DEPTH, err);
+	return prune(x, fd, full, EXTRACT_PRUNE_MAX_DEPTH, err);
 }
 
 static int overlay_whiteout(struct extractor *x, const char *dir, const char *name, struct ocb_error *err)

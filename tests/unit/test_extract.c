@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -290,6 +291,47 @@ static void test_extract_overlay_whiteouts(void **state)
 	assert_int_equal(getxattr(path, "trusted.overlay.opaque", val, sizeof(val)), 1);
 	assert_int_equal(val[0], 'y');
 	assert_content_at(f->rootfd, "b/kept", "k");
+}
+
+/* A tree 1800 levels deep: made from one entry, removed by a whiteout of the
+ * next layer, with 64 fds allowed (removal holds one directory at a time). */
+static void test_extract_deep_tree(void **state)
+{
+	struct fx *f = *state;
+	size_t levels = 1800, len = 0;
+	char *deep = malloc(levels * 2 + 8);
+	pid_t pid;
+	int status;
+
+	for (size_t i = 0; i < levels; i++) {
+		memcpy(deep + len, "a/", 2);
+		len += 2;
+	}
+	memcpy(deep + len, "f", 2);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = {64, 64};
+		const struct tspec lower[] = {{.type = 'f', .name = deep, .arg = "deep"}, {0}};
+		const struct tspec upper[] = {{.type = 'f', .name = ".wh.a"}, {0}};
+		struct ocb_error err = OCB_ERROR_INIT;
+
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(10);
+		if (tar_apply(f->rootfd, lower, NULL, &err) < 0)
+			_exit(11);
+		if (!exists_at(f->rootfd, deep))
+			_exit(12);
+		if (tar_apply(f->rootfd, upper, NULL, &err) < 0)
+			_exit(13);
+		if (exists_at(f->rootfd, "a"))
+			_exit(14);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	free(deep);
 }
 
 static void test_extract_replaces_entries(void **state)
@@ -733,6 +775,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_extract_matches_gnu_tar, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_whiteout_own_path, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_overlay_whiteouts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_extract_deep_tree, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_replaces_entries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_truncated_and_corrupt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_diff_id, setup, teardown),
