@@ -229,7 +229,7 @@ static int apply_option(struct build_args *a, int opt, const char *arg, struct o
 		o->metadata_file = arg;
 		return 0;
 	default:
-		return cli_usage_error(err, "build", "unknown or incomplete option (see ocb build --help)");
+		return cli_usage_error(err, "build", "unknown option");
 	}
 }
 
@@ -263,6 +263,9 @@ static int parse_args(int argc, char **argv, struct build_args *a, struct ocb_er
 			return 1;
 		if (opt == 'o')
 			opt = OPT_OUTPUT;
+		if (opt == '?' || opt == ':')
+			return cli_usage_error(err, "build", "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
 		if (apply_option(a, opt, optarg, err) < 0)
 			return -1;
 	}

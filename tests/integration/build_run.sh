@@ -98,3 +98,14 @@ sleep 0.2
 pgrep -f "sleep 33" >/dev/null && fail "the step survived SIGINT"
 ls "$OCB_ROOT/tmp" | grep -q '^build-' && fail "temp dirs left after SIGINT: $(ls "$OCB_ROOT/tmp")"
 pass "SIGINT kills the step and cleans up"
+
+# Run steps for an architecture without a binfmt handler: exit 3 before anything runs.
+if [ ! -e /proc/sys/fs/binfmt_misc/qemu-riscv64 ]; then
+	expect_exit 3 "$OCB" build "$T/ctx/recipe.toml" --platform linux/riscv64 --progress plain
+	assert_contains "$(cat "$T/stderr")" "qemu-riscv64" "binfmt message"
+	pass "foreign arch without binfmt is exit 3"
+fi
+expect_exit 2 "$OCB" build "$T/ctx/recipe.toml" --progress fancy
+expect_exit 2 "$OCB" build "$T/ctx/recipe.toml" --bogus
+assert_contains "$(cat "$T/stderr")" "'--bogus'" "unknown option named"
+pass "usage errors are exit 2"
