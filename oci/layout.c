@@ -19,11 +19,12 @@
 #define LAYOUT_FILE_MAX	  4096
 #define DIGEST_PREFIX_MIN 4
 
-/* Read a whole regular file under dirfd (no symlinks), at most max bytes. */
+/* Read a whole regular file under dirfd (no symlinks), at most max bytes.
+ * O_NONBLOCK: a FIFO in a hostile layout is refused, not waited on. */
 static int read_file_at(int dirfd, const char *name, size_t max, char **buf, size_t *len,
 			struct ocb_error *err)
 {
-	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	cleanup_free char *data = NULL;
 	struct stat st;
 	size_t got;

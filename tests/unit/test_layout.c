@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,6 +296,35 @@ static void test_layout_rejects_bad_index(void **state)
 	assert_non_null(strstr(err.msg, "index.json") ? err.msg : strstr(err.msg, "OCI layout"));
 }
 
+/* An `oci:DIR` input is untrusted: a FIFO as index.json or as a blob is an
+ * error, not a hang (the alarm fails the test if it blocks). */
+static void test_layout_fifo_is_not_a_hang(void **state)
+{
+	struct fixture *f = *state;
+	struct ocb_error err = OCB_ERROR_INIT;
+	struct oci_digest d;
+	struct oci_index x;
+	char path[4200];
+	uint64_t size;
+	int fd = -1;
+
+	alarm(20);
+	snprintf(path, sizeof(path), "%s/index.json", f->path);
+	assert_int_equal(unlink(path) == 0 || errno == ENOENT, 1);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_equal(oci_layout_read_index(&f->l, &x, &err), -1);
+	assert_int_equal(err.code, OCB_EINVAL);
+	assert_ok(oci_digest_parse("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+				   &d, &test_err));
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", f->path, oci_digest_hex(&d));
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_false(oci_blobstore_has(&f->l.bs, &d));
+	assert_int_equal(oci_blobstore_open_blob(&f->l.bs, &d, &fd, &size, &err), -1);
+	assert_int_equal(err.code, OCB_EINVAL);
+	assert_int_equal(fd, -1);
+	alarm(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +334,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_layout_copy_verify_gc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_layout_concurrent_set_ref, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_layout_rejects_bad_index, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_layout_fifo_is_not_a_hang, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
