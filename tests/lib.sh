@@ -121,3 +121,47 @@ tree_listing() {
 	(cd "$1" && find . -mindepth 1 -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) >"$2.sums"
 	cat "$2.meta" "$2.sums" >"$2"
 }
+
+# A free TCP port on 127.0.0.1 (the kernel's pick; a race with other
+# processes is unlikely and only makes the start fail).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Start Debian's docker-registry (distribution v2.8) on 127.0.0.1, a free
+# port; stopped at exit.  Sets REGISTRY (127.0.0.1:PORT) and REGISTRY_LOG (its
+# log, with an access-log line per request).  $1: an htpasswd file for basic
+# auth; or set REGISTRY_AUTH_YAML to a whole `auth:` section (token auth).
+_registry_n=0
+start_registry() {
+	_registry_n=$((_registry_n + 1))
+	run="$T/registry$_registry_n"; mkdir -p "$run/data"
+	port=$(free_port)
+	{
+		echo "version: 0.1"
+		echo "log: { level: info, accesslog: { disabled: false } }"
+		echo "storage: { filesystem: { rootdirectory: $run/data }, delete: { enabled: true } }"
+		echo "http: { addr: 127.0.0.1:$port, secret: ocb-tests }"
+		if [ -n "${1:-}" ]; then
+			echo "auth: { htpasswd: { realm: ocb-tests, path: $1 } }"
+		elif [ -n "${REGISTRY_AUTH_YAML:-}" ]; then
+			echo "$REGISTRY_AUTH_YAML"
+		fi
+	} >"$run/config.yml"
+	docker-registry serve "$run/config.yml" >"$run/log" 2>&1 &
+	echo $! >"$run/pid"
+	at_exit "kill \$(cat '$run/pid') 2>/dev/null"
+	REGISTRY="127.0.0.1:$port"
+	REGISTRY_LOG="$run/log"
+	i=0
+	until curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/" 2>/dev/null | grep -qE '200|401'; do
+		i=$((i + 1)); [ $i -lt 100 ] || { cat "$run/log" >&2; fail "docker-registry did not start"; }
+		sleep 0.1
+	done
+}
+
+# Requests in a registry's access log matching an extended regexp
+# ("POST /v2/x/blobs/uploads"); 0 when none.
+registry_requests() {
+	grep -cE "\"$1" "${2:-$REGISTRY_LOG}" || true
+}

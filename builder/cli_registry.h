@@ -1,0 +1,21 @@
+/* What the registry commands share: opening a client for a host with the
+ * stored credentials and a progress line per blob, and --tls-verify. */
+#ifndef OCB_CLI_REGISTRY_H
+#define OCB_CLI_REGISTRY_H
+
+#include <stdbool.h>
+
+#include "oci/error.h"
+#include "oci/registry.h"
+
+/* "true"/"false" (NULL: true) into *out; usage error naming cmd otherwise. */
+int cli_parse_tls_verify(const char *cmd, const char *arg, bool *out, struct ocb_error *err);
+/* A client for host with the credentials of the Docker config (if any).
+ * OCB_REGISTRY_CHUNK_THRESHOLD / OCB_REGISTRY_CHUNK_SIZE (bytes) tune
+ * chunked uploads (for tests). */
+int cli_registry_open(const char *host, bool tls_verify, struct oci_registry **out, struct ocb_error *err);
+/* "registry.example:5000" from "https://registry.example:5000/v1/"; Docker
+ * Hub's aliases become "docker.io".  *out malloc'd. */
+int cli_registry_host(const char *arg, char **out, struct ocb_error *err);
+
+#endif
