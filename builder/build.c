@@ -10,6 +10,7 @@
 
 #include "builder/build.h"
 #include "builder/cli_store.h"
+#include "builder/private_dir.h"
 #include "builder/progress.h"
 #include "builder/snapshot.h"
 #include "oci/cleanup.h"
@@ -24,8 +25,8 @@ static int open_store(struct build *b, struct ocb_error *err)
 		return -1;
 	if (asprintf(&b->tmp_dir, "%s/tmp", b->root) < 0)
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-	if (mkdir(b->tmp_dir, 0700) < 0 && errno != EEXIST)
-		return ocb_error_sys(err, "mkdir '%s'", b->tmp_dir);
+	if (build_private_dir(b->tmp_dir, err) < 0) /* the steps' upper dirs */
+		return -1;
 	build_clean_stale_tmp(b);
 	if (!(b->snapshots = malloc(sizeof(*b->snapshots))))
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "builder/build.h"
+#include "builder/private_dir.h"
 #include "oci/cleanup.h"
 #include "oci/digest.h"
 #include "oci/banned.h"
@@ -32,7 +33,9 @@ int build_mount_acquire(struct build *b, const char *stage, const char *path, ch
 	if (asprintf(&dir, "%s/%s", base, oci_digest_hex(&d)) < 0 ||
 	    asprintf(&lock, "%s/%s.lock", base, oci_digest_hex(&d)) < 0)
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-	if ((mkdir(base, 0700) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST))
+	if (build_private_dir(base, err) < 0)
+		return -1;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return ocb_error_sys(err, "mkdir '%s'", dir);
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)

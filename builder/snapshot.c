@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "builder/private_dir.h"
 #include "oci/cleanup.h"
 #include "oci/compress.h"
 #include "oci/extract.h"
@@ -20,9 +21,9 @@ int snapshot_dir_open(struct snapshot_dir *sd, const char *root, struct ocb_erro
 
 	if (asprintf(&path, "%s/snapshots", root) < 0)
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return ocb_error_sys(err, "mkdir '%s'", path);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (build_private_dir(path, err) < 0)
+		return -1;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return ocb_error_sys(err, "open '%s'", path);
 	sd->fd = fd;
