@@ -245,9 +245,9 @@ static int fetch_token(struct oci_registry *r, CURL *h, const char *scope, char 
 	if (reg_do(r, h, &q, &resp, err) < 0)
 		return ocb_error_wrap(err, "token for '%s'", scope ? scope : "(none)");
 	if (resp.status != 200)
-		reg_status_error(r, &resp, err, "token server refused %s for '%s'",
-				 r->username ? "the credentials" : "anonymous access",
-				 scope ? scope : "(none)");
+		reg_status_error(r, &resp, err, "token server refused %s%s%s",
+				 r->username ? "the credentials" : "anonymous access", scope ? " for " : "",
+				 scope ? scope : "");
 	else
 		ret = parse_token_response(r, &resp, out, err);
 	if (ret < 0 && err)

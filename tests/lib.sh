@@ -165,3 +165,29 @@ start_registry() {
 registry_requests() {
 	grep -cE "\"$1" "${2:-$REGISTRY_LOG}" || true
 }
+
+# A registry with bearer-token auth: a self-signed signing certificate, the
+# token server (tests/registry-token-server.py) on a free port granting USER
+# ($1) with PASSWORD ($2) every requested action, and start_registry with
+# `auth: token:`.  Sets REGISTRY, REGISTRY_LOG and TOKEN_LOG (a line per
+# token request).
+start_token_registry() {
+	tok="$T/token$_registry_n"; mkdir -p "$tok"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tok/key.pem" -out "$tok/cert.pem" \
+		-subj /CN=ocb-test-token -days 2 2>/dev/null
+	tport=$(free_port)
+	TOKEN_LOG="$tok/log"; : >"$TOKEN_LOG"
+	python3 "$OCB_SRC/tests/registry-token-server.py" "$tport" "$tok/key.pem" "$tok/cert.pem" \
+		"$1" "$2" "$TOKEN_LOG" >"$tok/server.log" 2>&1 &
+	echo $! >"$tok/pid"
+	at_exit "kill \$(cat '$tok/pid') 2>/dev/null"
+	REGISTRY_AUTH_YAML="auth: { token: { realm: http://127.0.0.1:$tport/token, service: ocb-test-registry, issuer: ocb-test-issuer, rootcertbundle: $tok/cert.pem } }"
+	start_registry
+	unset REGISTRY_AUTH_YAML
+	i=0
+	until curl -s -o /dev/null "http://127.0.0.1:$tport/"; do
+		i=$((i + 1)); [ $i -lt 100 ] || { cat "$tok/server.log" >&2; fail "token server did not start"; }
+		sleep 0.1
+	done
+	: >"$TOKEN_LOG"
+}
