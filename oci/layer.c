@@ -108,13 +108,25 @@ static int write_header(struct oci_layer_writer *w, const struct tar_entry *e, s
 static struct tar_entry entry_from_stat(const struct oci_layer_writer *w, const char *name,
 					const struct stat *st)
 {
-	return (struct tar_entry){
+	const struct oci_layer_override *ov = w->ov;
+	struct tar_entry e = {
 	    .name = name,
 	    .mode = st->st_mode & 07777,
 	    .uid = st->st_uid,
 	    .gid = st->st_gid,
-	    .mtime = clamp_mtime(w, st->st_mtim.tv_sec),
+	    .mtime = st->st_mtim.tv_sec,
 	};
+
+	if (ov && ov->mode_set && !S_ISLNK(st->st_mode))
+		e.mode = ov->mode & 07777;
+	if (ov && ov->owner_set) {
+		e.uid = ov->uid;
+		e.gid = ov->gid;
+	}
+	if (ov && ov->mtime_set)
+		e.mtime = ov->mtime;
+	e.mtime = clamp_mtime(w, e.mtime);
+	return e;
 }
 
 static void entry_set_xattrs(const struct oci_layer_writer *w, struct tar_entry *e)
@@ -282,8 +294,10 @@ static int emit_entry(struct oci_layer_writer *w, int parentfd, const char *base
 {
 	bool linked = !S_ISDIR(st->st_mode) && st->st_nlink > 1;
 	const char *first = linked ? layer_links_find(&w->links, st->st_dev, st->st_ino) : NULL;
+	const char *slash = strrchr(name, '/');
 
-	if (is_whiteout_name(base))
+	/* The entry's own name decides (it differs from base under _as). */
+	if (is_whiteout_name(slash ? slash + 1 : name))
 		return ocb_error_set(err, OCB_EINVAL, 0,
 				     "file names starting with '.wh.' are reserved for whiteouts");
 	if (S_ISSOCK(st->st_mode))
@@ -347,12 +361,19 @@ static int open_parent(int dirfd, const char *parent, struct ocb_error *err)
 
 int oci_layer_add_path(struct oci_layer_writer *w, int dirfd, const char *path, struct ocb_error *err)
 {
+	return oci_layer_add_path_as(w, dirfd, path, path, NULL, err);
+}
+
+int oci_layer_add_path_as(struct oci_layer_writer *w, int dirfd, const char *path, const char *name,
+			  const struct oci_layer_override *ov, struct ocb_error *err)
+{
 	cleanup_free char *parent = NULL;
 	cleanup_close int pfd = -1;
 	const char *slash, *base;
 	struct stat st;
+	int rc;
 
-	if (layer_check_name(path, err) < 0)
+	if (layer_check_name(path, err) < 0 || layer_check_name(name, err) < 0)
 		return -1;
 	slash = strrchr(path, '/');
 	base = slash ? slash + 1 : path;
@@ -364,7 +385,27 @@ int oci_layer_add_path(struct oci_layer_writer *w, int dirfd, const char *path, 
 		return ocb_error_wrap(err, "layer entry '%s'", path);
 	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return ocb_error_sys(err, "layer entry '%s': cannot stat", path);
-	return layer_emit(w, pfd, base, path, &st, err);
+	w->ov = ov;
+	rc = layer_emit(w, pfd, base, name, &st, err);
+	w->ov = NULL;
+	return rc;
+}
+
+int oci_layer_add_dir(struct oci_layer_writer *w, const char *name, uint32_t mode, uint64_t uid, uint64_t gid,
+		      int64_t mtime, struct ocb_error *err)
+{
+	struct tar_entry e = {.type = TAR_DIR, .mode = mode & 07777, .uid = uid, .gid = gid};
+
+	if (layer_check_name(name, err) < 0)
+		return -1;
+	if (w->failed)
+		return ocb_error_set(err, OCB_EFAIL, 0, "layer writer already failed");
+	e.mtime = clamp_mtime(w, mtime);
+	if (!(e.name = dir_name(w, name, err)) || write_header(w, &e, err) < 0) {
+		ocb_error_wrap(err, "layer entry '%s'", name);
+		return writer_failed(w);
+	}
+	return 0;
 }
 
 /* An empty regular file entry: whiteouts and opaque markers. */

@@ -81,6 +81,31 @@ int oci_layer_add_overlay_upper(struct oci_layer_writer *w, int upperfd, struct 
  * without following symlinks.  Directories are not descended into. */
 int oci_layer_add_path(struct oci_layer_writer *w, int dirfd, const char *path, struct ocb_error *err);
 
+/* Metadata that replaces what the file system says, for entries added
+ * under another name (copy steps: chmod, chown, context files owned by
+ * 0:0).  A field applies only when its _set flag is true; the mode is not
+ * applied to symlinks (their mode means nothing). */
+struct oci_layer_override {
+	bool mode_set;
+	uint32_t mode; /* 07777 bits */
+	bool owner_set;
+	uint64_t uid, gid;
+	bool mtime_set;
+	int64_t mtime; /* seconds; still clamped to source_date_epoch */
+};
+
+/* Like oci_layer_add_path(), but the entry is named name (relative, no "."
+ * or ".." components, no trailing '/') and ov (NULL: none) overrides its
+ * metadata.  Multiply-linked files are still tracked by (dev, ino): a later
+ * name of the same inode becomes a hardlink entry to the first name. */
+int oci_layer_add_path_as(struct oci_layer_writer *w, int dirfd, const char *path, const char *name,
+			  const struct oci_layer_override *ov, struct ocb_error *err);
+
+/* A directory entry that is not on disk (a parent a copy step creates):
+ * name as above, with the given mode (07777), owner and mtime. */
+int oci_layer_add_dir(struct oci_layer_writer *w, const char *name, uint32_t mode, uint64_t uid, uint64_t gid,
+		      int64_t mtime, struct ocb_error *err);
+
 /* A whiteout for path: the entry "dir/.wh.base", an empty file. */
 int oci_layer_add_whiteout(struct oci_layer_writer *w, const char *path, struct ocb_error *err);
 

@@ -53,6 +53,7 @@ struct oci_layer_writer {
 	struct tar_buf name; /* entry name scratch */
 	struct layer_xattrs xattrs;
 	struct layer_links links;
+	const struct oci_layer_override *ov; /* during oci_layer_add_path_as() */
 };
 
 /* A relative name without empty, "." or ".." components; OCB_EINVAL. */

@@ -421,6 +421,64 @@ static void test_entry_api_whiteouts(void **state)
 	free(l);
 }
 
+/* Entries under other names with overridden metadata (copy steps), and a
+ * directory that is not on disk. */
+static void test_entry_api_renamed_and_overridden(void **state)
+{
+	struct fixture *f = *state;
+	struct oci_layer_options opts = {.compression = OCI_COMPRESSION_NONE};
+	struct oci_layer_override ov = {
+	    .mode_set = true, .mode = 0600, .owner_set = true, .uid = 1000, .gid = 50};
+	struct oci_layer_override mt = {.mtime_set = true, .mtime = 1234};
+	struct oci_layer_writer *w;
+	struct oci_layer_desc d;
+	struct rlist *l = calloc(1, sizeof(*l));
+	char p[4096], q[4096];
+
+	mk_dir(f, "src");
+	mk_file(f, "src/a", "alpha");
+	path_in(p, sizeof(p), f->tree, "src/a");
+	path_in(q, sizeof(q), f->tree, "src/b");
+	assert_int_equal(link(p, q), 0);
+	assert_int_equal(symlinkat("a", f->tree_fd, "src/l"), 0);
+	mk_file(f, "src/.wh.x", "not a whiteout once renamed");
+	assert_ok(oci_layer_writer_new(&w, &f->bs, &opts, &test_err));
+	assert_ok(oci_layer_add_dir(w, "app", 0755, 0, 0, 0, &test_err));
+	assert_ok(oci_layer_add_path_as(w, f->tree_fd, "src", "app/data", &ov, &test_err));
+	assert_ok(oci_layer_add_path_as(w, f->tree_fd, "src/a", "app/data/first", &ov, &test_err));
+	assert_ok(oci_layer_add_path_as(w, f->tree_fd, "src/l", "app/data/link", &ov, &test_err));
+	assert_ok(oci_layer_add_path_as(w, f->tree_fd, "src/b", "app/data/second", &ov, &test_err));
+	assert_ok(oci_layer_add_path_as(w, f->tree_fd, "src/.wh.x", "app/x", &mt, &test_err));
+	assert_int_equal(oci_layer_add_path_as(w, f->tree_fd, "src/a", "../escape", NULL, &test_err), -1);
+	assert_ok(oci_layer_writer_commit(w, &d, &test_err));
+	read_layer(f, &d, l);
+	assert_int_equal(l->n, 6);
+	assert_string_equal(l->v[0].name, "app/");
+	assert_int_equal(l->v[0].mode, 0755);
+	assert_int_equal(l->v[0].uid, 0);
+	assert_int_equal(l->v[0].mtime, 0);
+	assert_string_equal(l->v[1].name, "app/data/");
+	assert_int_equal(l->v[1].type, AE_IFDIR);
+	assert_int_equal(l->v[1].mode, 0600);
+	assert_int_equal(l->v[1].uid, 1000);
+	assert_int_equal(l->v[1].gid, 50);
+	assert_string_equal(l->v[2].name, "app/data/first");
+	assert_int_equal(l->v[2].size, 5);
+	assert_int_equal(l->v[2].mode, 0600);
+	assert_string_equal(l->v[3].name, "app/data/link");
+	assert_int_equal(l->v[3].mode, 0777); /* the mode does not apply to symlinks */
+	assert_int_equal(l->v[3].uid, 1000);
+	assert_string_equal(l->v[3].link, "a");
+	assert_string_equal(l->v[4].name, "app/data/second");
+	assert_true(l->v[4].is_hardlink);
+	assert_string_equal(l->v[4].link, "app/data/first");
+	assert_string_equal(l->v[5].name, "app/x");
+	assert_int_equal(l->v[5].mtime, 1234);
+	assert_int_equal(l->v[5].mode, 0644);
+	rlist_release(l);
+	free(l);
+}
+
 /* Symlinks, fifos and a second name of an inode through the entry API. */
 static void test_entry_api_links_and_specials(void **state)
 {
@@ -721,6 +779,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_codecs_share_the_tar, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_entry_api_whiteouts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_entry_api_links_and_specials, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_entry_api_renamed_and_overridden, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overlay_upper_markers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overlay_upper_real_mount, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_hardlinks, setup, teardown),
