@@ -87,14 +87,19 @@ static void note_stub(const struct sandbox_plan *plan, int dfd, bool is_root, co
  * bind sources open, and an image symlink to /proc/self/fd/3 would otherwise
  * lead a mount point (and the mount) into one of them, on the host.  Plain
  * symlinks still resolve, inside the new root. */
-static int open_nomagic(int dfd, const char *name, int flags)
+static int open_resolve(int dfd, const char *name, int flags, unsigned long long resolve)
 {
 	struct open_how how = {
 	    .flags = (unsigned long long)(flags | O_CLOEXEC),
-	    .resolve = RESOLVE_NO_MAGICLINKS,
+	    .resolve = resolve,
 	};
 
 	return (int)syscall(SYS_openat2, dfd, name, &how, sizeof(how));
+}
+
+static int open_nomagic(int dfd, const char *name, int flags)
+{
+	return open_resolve(dfd, name, flags, RESOLVE_NO_MAGICLINKS);
 }
 
 /* Copy the next component of *p into comp; 0 at the end, -1 if too long. */
@@ -117,7 +122,9 @@ static int next_component(const char **p, char *comp, size_t size)
 	return 1;
 }
 
-int sandbox_mkdir_p(const struct sandbox_plan *plan, const char *path, bool stub)
+/* sandbox_mkdir_p() with the openat2 resolve flags for each component. */
+static int mkdir_p_resolve(const struct sandbox_plan *plan, const char *path, bool stub,
+			   unsigned long long resolve)
 {
 	char comp[NAME_MAX + 1];
 	bool is_root = true;
@@ -125,7 +132,7 @@ int sandbox_mkdir_p(const struct sandbox_plan *plan, const char *path, bool stub
 	int rc;
 
 	while (dfd >= 0 && (rc = next_component(&path, comp, sizeof(comp))) > 0) {
-		int nfd = open_nomagic(dfd, comp, O_PATH | O_DIRECTORY);
+		int nfd = open_resolve(dfd, comp, O_PATH | O_DIRECTORY, resolve);
 
 		if (nfd < 0 && errno == ENOENT) {
 			struct stat st;
@@ -138,7 +145,7 @@ int sandbox_mkdir_p(const struct sandbox_plan *plan, const char *path, bool stub
 				goto fail;
 			if (stub)
 				note_stub(plan, dfd, is_root, comp, true, false);
-			nfd = open_nomagic(dfd, comp, O_PATH | O_DIRECTORY);
+			nfd = open_resolve(dfd, comp, O_PATH | O_DIRECTORY, resolve);
 		}
 		if (nfd < 0)
 			goto fail;
@@ -154,6 +161,11 @@ fail:;
 	close(dfd);
 	errno = saved;
 	return -1;
+}
+
+int sandbox_mkdir_p(const struct sandbox_plan *plan, const char *path, bool stub)
+{
+	return mkdir_p_resolve(plan, path, stub, RESOLVE_NO_MAGICLINKS);
 }
 
 /* Split "/a/b/name" into its directory ("/a/b", "/" for "/name") and name. */
@@ -298,7 +310,15 @@ static int run_op(const struct sandbox_plan *plan, const struct sandbox_op *op)
 
 	switch (op->kind) {
 	case SANDBOX_OP_MOUNT:
-		fd = sandbox_mkdir_p(plan, op->dest, op->opts & SANDBOX_OPF_STUB);
+		/* proc, sysfs and the /dev tmpfs only on ordinary directories
+		 * (runc's rule): an image's `/proc -> /` stacked proc over the
+		 * root, where the masks (applied by path) missed it and "/.."
+		 * reached it, /proc/sys writable. */
+		fd = mkdir_p_resolve(plan, op->dest, op->opts & SANDBOX_OPF_STUB, RESOLVE_NO_SYMLINKS);
+		if (fd < 0 && errno == ELOOP)
+			return sandbox_fail(
+			    plan->info_fd, OCB_EUNSAFE, errno, "mount ", op->fstype, " on '", op->dest,
+			    "': a symlink in the image (it needs an ordinary directory)", SANDBOX_END);
 		if (fd < 0)
 			return op_fail(plan, "create mount point", op);
 		close(fd);

@@ -140,9 +140,45 @@ static void test_magic_link_file_mount_point(void **state)
 	}
 }
 
+/* /proc, /sys and /dev must be ordinary directories in the image (runc's
+ * rule).  A symlink to "/" stacked the fresh proc over the root: invisible
+ * at /proc, so the masks and read-only remounts (done by path) missed it,
+ * yet reachable as "/.." with /proc/sys writable (core_pattern: the host). */
+static void test_system_mount_point_symlinks(void **state)
+{
+	static const char *const cases[][2] = {
+	    {"proc", "/"}, {"proc", "."}, {"proc", "sys"}, {"sys", "/"}, {"dev", "/"}, {"dev", "etc"},
+	};
+	struct sbx *s = *state;
+	struct sandbox_config cfg;
+	char p[4096];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sbx_path(p, sizeof(p), s->lower, cases[i][0]);
+		if (!strcmp(cases[i][0], "dev"))
+			assert_int_equal(unlink(p) == 0 || errno == ENOENT, 1);
+		assert_int_equal(symlink(cases[i][1], p), 0);
+		cfg = sbx_config(s,
+				 "echo probe 2>/dev/null >/../sys/kernel/hostname && echo WROTE; "
+				 "echo probe 2>/dev/null >/proc/sys/kernel/hostname && echo WROTE; echo ran");
+		assert_int_equal(sandbox_run(&cfg, &s->res, &test_err), -1);
+		assert_null(strstr(s->out, "WROTE"));
+		assert_non_null(strstr(test_err.msg, cases[i][0]));
+		assert_int_equal(test_err.code, OCB_EUNSAFE);
+		assert_int_equal(unlink(p), 0);
+		sbx_fresh_upper(s);
+	}
+	/* Ordinary directories (or none) are fine, and /proc/sys stays read-only. */
+	sbx_mkdir(s->lower, "proc", 0555);
+	cfg = sbx_config(s, "echo probe 2>/dev/null >/proc/sys/kernel/hostname && echo WROTE; echo ran");
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, "ran\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_system_mount_point_symlinks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_device_nodes_do_not_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_magic_link_mount_points, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_magic_link_file_mount_point, setup, teardown),
