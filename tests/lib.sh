@@ -191,3 +191,24 @@ start_token_registry() {
 	done
 	: >"$TOKEN_LOG"
 }
+
+# The fault-injecting proxy (tests/registry-proxy.py) in front of registry
+# $1, with its second listener on 127.0.0.2.  Sets PROXY (127.0.0.1:PORT),
+# PROXY_RULES (write a JSON list of rules there) and PROXY_LOG.
+start_registry_proxy() {
+	prx="$T/proxy$_registry_n"; mkdir -p "$prx"
+	pport=$(free_port); oport=$(free_port)
+	PROXY_RULES="$prx/rules.json"; echo '[]' >"$PROXY_RULES"
+	PROXY_LOG="$prx/log"; : >"$PROXY_LOG"
+	python3 "$OCB_SRC/tests/registry-proxy.py" "$pport" "$1" "$PROXY_RULES" "$PROXY_LOG" "$oport" \
+		>"$prx/server.log" 2>&1 &
+	echo $! >"$prx/pid"
+	at_exit "kill \$(cat '$prx/pid') 2>/dev/null"
+	PROXY="127.0.0.1:$pport"
+	i=0
+	until curl -s -o /dev/null "http://$PROXY/v2/"; do
+		i=$((i + 1)); [ $i -lt 100 ] || { cat "$prx/server.log" >&2; fail "registry proxy did not start"; }
+		sleep 0.1
+	done
+	: >"$PROXY_LOG"
+}
