@@ -177,6 +177,7 @@ static bool curl_code_is_transient(int code)
 	case CURLE_OPERATION_TIMEDOUT:
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:
+	case CURLE_WEIRD_SERVER_REPLY: /* garbage on a reused connection */
 		return true;
 	default:
 		return false;

@@ -104,7 +104,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def error(self, status, extra=()):
         body = json.dumps({"errors": [{"code": "INJECTED", "message": "fault %d" % status}]}).encode()
-        self.reply(status, [("Content-Type", "application/json")] + list(extra), body)
+        self.reply(status, [("Content-Type", "application/json")] + list(extra), body,
+                   head=(self.command == "HEAD"))
 
     def handle_any(self):
         method, path = self.command, self.path
