@@ -29,7 +29,9 @@
  *     matched file's base name);
  *   - a relative `to` is relative to the workdir; `to` is resolved in the
  *     destination following its symlinks inside the destination root (so
- *     /var/run/x lands in run/x when var/run -> /run);
+ *     /var/run/x lands in run/x when var/run -> /run), a final symlink only
+ *     when it leads to a directory (a file or symlink named by `to` is
+ *     replaced, not written through);
  *   - parents of the destination that do not exist are created root:root
  *     0755 (also with chown: Docker chowns only the copied content); a
  *     destination directory that a directory source maps onto is created

@@ -117,35 +117,50 @@ static char *first_missing(const struct copy_resolved *r)
 	return s;
 }
 
+/* An existing destination directory (after following a final symlink). */
+static int dest_existing_dir(struct copy_planner *pl, struct dest *d, struct copy_resolved *r,
+			     struct ocb_error *err)
+{
+	struct copy_resolved dir = {0};
+
+	if (S_ISLNK(r->st.st_mode)) {
+		if (dest_resolve(pl->req, d->path, true, &dir, err) < 0)
+			return -1;
+		if (*dir.rest || !S_ISDIR(dir.st.st_mode)) {
+			copy_resolved_release(&dir);
+			return 0;
+		}
+		free(r->canon);
+		r->canon = steal_pointer(&dir.canon);
+		r->st = dir.st;
+		copy_resolved_release(&dir);
+	}
+	return S_ISDIR(r->st.st_mode);
+}
+
 static int dest_target(struct copy_planner *pl, struct dest *d, bool need_dir, struct ocb_error *err)
 {
 	const struct recipe_pos *pos = &pl->c->to.pos;
 	struct copy_resolved r = {0};
-	int rc = -1;
+	int rc = -1, is_dir;
 
-	if (dest_resolve(pl->req, d->path, true, &r, err) < 0)
+	/* Symlinks on the way are followed; the last one only if it leads to
+	 * a directory: a file or symlink named by `to` is replaced. */
+	if (dest_resolve(pl->req, d->path, false, &r, err) < 0)
 		return copy_wrap_at(err, pos, "copy destination");
 	d->exists = !*r.rest;
-	if (d->exists && S_ISDIR(r.st.st_mode)) {
-		d->into_dir = true;
-		d->dir = steal_pointer(&r.canon);
-		d->missing_top = strdup("");
-	} else if (d->exists) {
-		cleanup_free char *parent = strdup(d->path);
-		char *slash = parent ? strrchr(parent, '/') : NULL;
-		const char *base = slash ? slash + 1 : d->path;
-
-		if (need_dir || d->slash) {
+	if (d->exists) {
+		if ((is_dir = dest_existing_dir(pl, d, &r, err)) < 0) {
+			copy_wrap_at(err, pos, "copy destination");
+			goto out;
+		}
+		if (!is_dir && (need_dir || d->slash)) {
 			copy_fail_at(err, pos, OCB_EINVAL, 0,
 				     "copy destination '%s' exists and is not a directory", pl->c->to.value);
 			goto out;
 		}
-		/* A file (or a symlink to one) is replaced, not written through. */
-		copy_resolved_release(&r);
-		if (!parent ||
-		    dest_resolve(pl->req, slash ? (*slash = '\0', parent) : "", false, &r, err) < 0)
-			goto out;
-		d->dir = copy_path_join(r.canon, base);
+		d->into_dir = is_dir;
+		d->dir = steal_pointer(&r.canon);
 		d->missing_top = strdup("");
 	} else {
 		d->into_dir = need_dir || d->slash;
@@ -262,34 +277,20 @@ static int plan_override(struct copy_planner *pl, struct ocb_error *err)
 	return 0;
 }
 
-/* The step's exclude patterns as an ignore matcher. */
+/* The step's exclude patterns as an ignore matcher (one pattern an item:
+ * '#' is no comment there). */
 static int plan_excludes(struct copy_planner *pl, struct ocb_error *err)
 {
 	const struct recipe_strv *ex = &pl->c->exclude;
-	cleanup_free char *text = NULL;
-	size_t len = 0;
+	cleanup_free const char **v = NULL;
 
 	if (ex->len == 0)
 		return 0;
-	for (size_t i = 0; i < ex->len; i++) {
-		const char *v = ex->items[i].value ? ex->items[i].value : "";
-		if (strchr(v, '\n') || v[0] == '#')
-			return copy_fail_at(err, &ex->items[i].pos, OCB_EINVAL, 0,
-					    "invalid exclude pattern '%s'", v);
-		len += strlen(v) + 1;
-	}
-	if (!(text = malloc(len + 1)))
+	if (!(v = calloc(ex->len, sizeof(*v))))
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-	len = 0;
-	for (size_t i = 0; i < ex->len; i++) {
-		const char *v = ex->items[i].value ? ex->items[i].value : "";
-		size_t n = strlen(v);
-		memcpy(text + len, v, n);
-		len += n;
-		text[len++] = '\n';
-	}
-	text[len] = '\0';
-	if (recipe_ignore_parse("exclude", text, len, &pl->exclude, err) < 0)
+	for (size_t i = 0; i < ex->len; i++)
+		v[i] = ex->items[i].value ? ex->items[i].value : "";
+	if (recipe_ignore_from_list("exclude", v, ex->len, &pl->exclude, err) < 0)
 		return copy_wrap_at(err, &ex->pos, "copy 'exclude'");
 	return 0;
 }

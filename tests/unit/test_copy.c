@@ -409,7 +409,7 @@ static void test_ignore_and_exclude(void **state)
 	struct fixture *f = *state;
 	struct step all = {.src = {"."}, .to = "/app/"};
 	struct step ignored = {.src = {"debug.log"}, .to = "/app/"};
-	struct step ex = {.src = {"src", "keep.log"}, .to = "/app/", .exclude = {"*.tmp", "gen"}};
+	struct step ex = {.src = {"src", "keep.log"}, .to = "/app/", .exclude = {"*.tmp", "gen", "#hash"}};
 	struct rlist l;
 
 	put(f, "debug.log", "d");
@@ -420,13 +420,16 @@ static void test_ignore_and_exclude(void **state)
 	mkd(f, f->ctx, "src");
 	put(f, "src/main.c", "m");
 	put(f, "src/x.tmp", "t");
+	put(f, "src/#hash", "h");
 	mkd(f, f->ctx, "src/gen");
 	put(f, "src/gen/g.c", "g");
-	set_ignore(f, "*.log\n!keep.log\nbuild\n!build/important\n");
+	mkd(f, f->ctx, "other");
+	put(f, "other/x", "x");
+	set_ignore(f, "*.log\n!keep.log\nbuild\n!build/important\nother\n");
 	run_step(f, &all, &l);
 	assert_string_equal(names(&l),
-			    "app/ app/build/ app/build/important app/keep.log app/src/ app/src/gen/ "
-			    "app/src/gen/g.c app/src/main.c app/src/x.tmp");
+			    "app/ app/build/ app/build/important app/keep.log app/src/ "
+			    "app/src/#hash app/src/gen/ app/src/gen/g.c app/src/main.c app/src/x.tmp");
 	expect_error(f, &ignored, OCB_ENOTFOUND, "not found in context 'ctx' (or excluded by .dockerignore)");
 	run_step(f, &ex, &l);
 	assert_string_equal(names(&l), "app/ app/keep.log app/main.c");
@@ -518,6 +521,38 @@ static void test_destination_symlinks(void **state)
 	assert_string_equal(names(&l), "run/a");
 	run_step(f, &esc, &l);
 	assert_string_equal(names(&l), "a");
+}
+
+/* From a stage: absolute sources, ".." stops at the root; the later source
+ * wins; an existing symlink named by `to` is replaced, not followed. */
+static void test_stage_paths_and_overrides(void **state)
+{
+	struct fixture *f = *state;
+	struct step stage = {.src = {"/../../a/../a/f"}, .to = "/f", .from_stage = true};
+	struct step later = {.src = {"a", "b"}, .to = "/m/"};
+	struct step replace = {.src = {"a/f"}, .to = "/etc/localtime"};
+	struct step root = {.src = {"."}, .to = "/"};
+	struct rlist l;
+
+	mkd(f, f->ctx, "a");
+	mkd(f, f->ctx, "b");
+	put(f, "a/f", "from a");
+	put(f, "b/f", "from b");
+	put(f, "a/only", "a");
+	run_step(f, &stage, &l);
+	assert_string_equal(names(&l), "f");
+	assert_string_equal(l.v[0].data, "from a");
+	run_step(f, &later, &l);
+	assert_string_equal(names(&l), "m/ m/f m/only");
+	assert_string_equal(find(&l, "m/f")->data, "from b");
+	mkd(f, f->dest, "etc");
+	mkd(f, f->dest, "zone");
+	assert_int_equal(symlinkat("/zone/UTC", f->dest_fd, "etc/localtime"), 0);
+	run_step(f, &replace, &l);
+	assert_string_equal(names(&l), "etc/localtime");
+	assert_int_equal(l.v[0].type, AE_IFREG);
+	run_step(f, &root, &l);
+	assert_string_equal(names(&l), "a/ a/f a/only b/ b/f");
 }
 
 static void digest_of(struct fixture *f, const struct step *s, struct copy_digest_cache *c,
@@ -623,6 +658,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_chmod_and_owners, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hardlinks_stay_hardlinks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_destination_symlinks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stage_paths_and_overrides, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
 	    cmocka_unit_test(test_glob_matcher),
 	};
