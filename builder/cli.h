@@ -29,6 +29,7 @@ int cmd_pull(int argc, char **argv, struct ocb_error *err);
 int cmd_push(int argc, char **argv, struct ocb_error *err);
 int cmd_login(int argc, char **argv, struct ocb_error *err);
 int cmd_logout(int argc, char **argv, struct ocb_error *err);
+int cmd_cache(int argc, char **argv, struct ocb_error *err);
 
 /* A usage error (exit code 2) for subcommand cmd. */
 int cli_usage_error(struct ocb_error *err, const char *cmd, const char *fmt, ...)

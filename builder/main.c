@@ -21,6 +21,7 @@ static const struct cli_command commands[] = {
     {"version", cmd_version, "print the version"},
     {"check", cmd_check, "validate a recipe and print its stage graph"},
     {"build", cmd_build, "build an image from a recipe"},
+    {"cache", cmd_cache, "list, measure and prune the build cache"},
 };
 
 static void print_help(FILE *out)
