@@ -152,7 +152,8 @@ int cache_list(struct build_cache *c, struct cache_entry **out, size_t *n, struc
 
 	if (scan_records(c, &s, err) < 0)
 		return -1;
-	qsort(s.v, s.n, sizeof(*s.v), by_last_use);
+	if (s.n)
+		qsort(s.v, s.n, sizeof(*s.v), by_last_use);
 	v = calloc(s.n ? s.n : 1, sizeof(*v));
 	if (!v) {
 		scan_release(&s);
@@ -231,7 +232,7 @@ static struct blob_ref *find_ref(struct blob_ref *v, size_t n, const struct oci_
 {
 	struct blob_ref k = {.digest = *d};
 
-	return bsearch(&k, v, n, sizeof(*v), by_digest);
+	return n ? bsearch(&k, v, n, sizeof(*v), by_digest) : NULL;
 }
 
 /* The blobs the valid records use, sorted, with reference counts; *total
@@ -270,7 +271,8 @@ static int collect_refs(struct scan *s, struct blob_ref **out, size_t *n, uint64
 static void choose_victims(struct scan *s, struct blob_ref *refs, size_t n_refs, uint64_t total,
 			   const struct cache_prune_opts *o)
 {
-	qsort(s->v, s->n, sizeof(*s->v), by_last_use);
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), by_last_use);
 	for (size_t i = 0; i < s->n; i++) {
 		struct scanned *e = &s->v[i];
 		struct blob_ref *r;
