@@ -64,8 +64,8 @@
 
 /* Per-file content digests remembered within one build, keyed by (dev,
  * ino, size, mtime, ctime): hashing an unchanged context again is then
- * only stat calls.  Optional; not thread-safe (one per thread, or a lock
- * around copy_plan_digest). */
+ * only stat calls.  Optional; one cache may be shared by threads (it has
+ * its own lock, not held while hashing). */
 struct copy_digest_cache;
 
 int copy_digest_cache_new(struct copy_digest_cache **out, struct ocb_error *err);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct cache_slot {
 };
 
 struct copy_digest_cache {
+	pthread_mutex_t lock; /* held for look-ups and inserts, not while hashing */
 	struct cache_slot *slots;
 	size_t cap, n;
 };
@@ -44,6 +46,7 @@ int copy_digest_cache_new(struct copy_digest_cache **out, struct ocb_error *err)
 
 	if (!c)
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+	pthread_mutex_init(&c->lock, NULL);
 	*out = c;
 	return 0;
 }
@@ -52,6 +55,7 @@ void copy_digest_cache_free(struct copy_digest_cache *c)
 {
 	if (!c)
 		return;
+	pthread_mutex_destroy(&c->lock);
 	free(c->slots);
 	free(c);
 }
@@ -91,22 +95,28 @@ static struct cache_slot *cache_slot(struct cache_slot *slots, size_t cap, const
 	return &slots[i];
 }
 
-static const struct oci_digest *cache_find(const struct copy_digest_cache *c, const struct cache_key *k)
+static bool cache_find(struct copy_digest_cache *c, const struct cache_key *k, struct oci_digest *out)
 {
 	struct cache_slot *s;
-
-	if (!c || !c->cap)
-		return NULL;
-	s = cache_slot(c->slots, c->cap, k);
-	return s->used ? &s->d : NULL;
-}
-
-static void cache_put(struct copy_digest_cache *c, const struct cache_key *k, const struct oci_digest *d)
-{
-	struct cache_slot *s;
+	bool hit = false;
 
 	if (!c)
-		return;
+		return false;
+	pthread_mutex_lock(&c->lock);
+	if (c->cap) {
+		s = cache_slot(c->slots, c->cap, k);
+		if ((hit = s->used))
+			*out = s->d;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return hit;
+}
+
+static void cache_put_locked(struct copy_digest_cache *c, const struct cache_key *k,
+			     const struct oci_digest *d)
+{
+	struct cache_slot *s;
+
 	if ((c->n + 1) * 2 > c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 256;
 		struct cache_slot *slots = calloc(cap, sizeof(*slots));
@@ -125,6 +135,15 @@ static void cache_put(struct copy_digest_cache *c, const struct cache_key *k, co
 	*s = (struct cache_slot){.key = *k, .used = true, .d = *d};
 }
 
+static void cache_put(struct copy_digest_cache *c, const struct cache_key *k, const struct oci_digest *d)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	cache_put_locked(c, k, d);
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* A length-prefixed string: no separator inside a name can fake a record. */
 static void hash_str(struct oci_hasher *h, const char *s)
 {
@@ -139,7 +158,6 @@ static int file_digest(const struct copy_plan *p, const struct copy_entry *e, st
 		       struct oci_digest *out, struct ocb_error *err)
 {
 	cleanup_close int fd = -1;
-	const struct oci_digest *hit;
 	struct cache_key k;
 	struct stat st;
 	uint64_t size;
@@ -153,10 +171,8 @@ static int file_digest(const struct copy_plan *p, const struct copy_entry *e, st
 	    st.st_size != e->st.st_size)
 		return ocb_error_set(err, OCB_EFAIL, 0, "'%s' changed while the build read it", e->src);
 	k = key_of(&st);
-	if ((hit = cache_find(cache, &k))) {
-		*out = *hit;
+	if (cache_find(cache, &k, out))
 		return 0;
-	}
 	if (oci_digest_fd(fd, out, &size, err) < 0)
 		return ocb_error_wrap(err, "'%s'", e->src);
 	if (size != (uint64_t)st.st_size)

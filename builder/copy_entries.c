@@ -11,8 +11,15 @@
 int copy_plan_add(struct copy_plan *p, const char *src, const char *dst, size_t seq, const struct stat *st,
 		  struct ocb_error *err)
 {
+	const char *slash = strrchr(dst, '/');
 	struct copy_entry *e;
 
+	/* Refused now rather than by the layer writer after the cache look-up. */
+	if (!strncmp(slash ? slash + 1 : dst, ".wh.", 4))
+		return ocb_error_set(
+		    err, OCB_EINVAL, 0,
+		    "cannot copy '%s': names starting with '.wh.' are reserved for whiteouts",
+		    src && *src ? src : dst);
 	if (p->n >= COPY_MAX_ENTRIES)
 		return ocb_error_set(err, OCB_ELIMIT, 0, "more than %u files to copy", COPY_MAX_ENTRIES);
 	if (p->n == p->cap) {

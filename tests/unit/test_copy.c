@@ -553,6 +553,9 @@ static void test_stage_paths_and_overrides(void **state)
 	assert_int_equal(l.v[0].type, AE_IFREG);
 	run_step(f, &root, &l);
 	assert_string_equal(names(&l), "a/ a/f a/only b/ b/f");
+	put(f, "b/.wh.f", "would be a whiteout");
+	expect_error(f, &root, OCB_EINVAL,
+		     "recipe.toml:1:5: copy source: cannot copy 'b/.wh.f': names starting");
 }
 
 static void digest_of(struct fixture *f, const struct step *s, struct copy_digest_cache *c,
