@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "builder/cli.h"
 #include "oci/cleanup.h"
@@ -45,20 +46,57 @@ static uint64_t env_bytes(const char *name)
 	return errno || *end ? 0 : (uint64_t)v;
 }
 
-int cli_registry_open(const char *host, bool tls_verify, struct oci_registry **out, struct ocb_error *err)
+/* Whether host is in OCB_INSECURE_REGISTRIES ("a:5000,b.example"). */
+static bool marked_insecure(const char *host)
+{
+	const char *list = getenv("OCB_INSECURE_REGISTRIES");
+	size_t n = strlen(host);
+
+	for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] ? 1 : 0)) {
+		p += strspn(p, " ");
+		if (strcspn(p, ", ") == n && !strncmp(p, host, n))
+			return true;
+	}
+	return false;
+}
+
+/* The first ca.crt for host in the certs.d directories, or NULL. */
+static char *find_ca_file(const char *host)
+{
+	const char *dirs[] = {getenv("OCB_CERTS_DIR"), "/etc/containers/certs.d", "/etc/docker/certs.d"};
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char *path = NULL;
+		if (!dirs[i] || !*dirs[i] || asprintf(&path, "%s/%s/ca.crt", dirs[i], host) < 0)
+			continue;
+		if (access(path, R_OK) == 0)
+			return path;
+		free(path);
+	}
+	return NULL;
+}
+
+int cli_registry_open(const char *host, bool tls_verify, const char *user, const char *password,
+		      struct oci_registry **out, struct ocb_error *err)
 {
 	cleanup_free char *dir = NULL;
-	cleanup_free char *user = NULL;
+	cleanup_free char *found_user = NULL;
 	cleanup_free char *secret = NULL;
-	struct oci_registry_opts o = {.tls_verify = tls_verify, .progress = print_progress};
+	cleanup_free char *ca = find_ca_file(host);
+	struct oci_registry_opts o = {
+	    .tls_verify = tls_verify && !marked_insecure(host), .ca_file = ca, .progress = print_progress};
 	int rc;
 
-	if (oci_registry_config_dir(&dir, err) < 0)
-		return -1;
-	if (oci_registry_creds_lookup(dir, host, &user, &secret, err) < 0)
-		return ocb_error_wrap(err, "credentials for '%s'", host);
+	if (!user) {
+		if (oci_registry_config_dir(&dir, err) < 0)
+			return -1;
+		if (oci_registry_creds_lookup(dir, host, &found_user, &secret, err) < 0)
+			return ocb_error_wrap(err, "credentials for '%s'", host);
+		user = found_user;
+		password = secret;
+	}
 	o.username = user;
-	o.password = secret;
+	o.password = password;
 	o.chunk_threshold = env_bytes("OCB_REGISTRY_CHUNK_THRESHOLD");
 	o.chunk_size = env_bytes("OCB_REGISTRY_CHUNK_SIZE");
 	rc = oci_registry_open(out, host, &o, err);

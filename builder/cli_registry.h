@@ -10,10 +10,15 @@
 
 /* "true"/"false" (NULL: true) into *out; usage error naming cmd otherwise. */
 int cli_parse_tls_verify(const char *cmd, const char *arg, bool *out, struct ocb_error *err);
-/* A client for host with the credentials of the Docker config (if any).
- * OCB_REGISTRY_CHUNK_THRESHOLD / OCB_REGISTRY_CHUNK_SIZE (bytes) tune
- * chunked uploads (for tests). */
-int cli_registry_open(const char *host, bool tls_verify, struct oci_registry **out, struct ocb_error *err);
+/* A client for host with user/password, or (user NULL) the credentials of
+ * the Docker config if any.  TLS is not verified (and plain HTTP allowed)
+ * when tls_verify is false or host is listed in OCB_INSECURE_REGISTRIES
+ * (comma separated).  A CA for the host is taken from
+ * $OCB_CERTS_DIR/HOST/ca.crt, /etc/containers/certs.d/HOST/ca.crt or
+ * /etc/docker/certs.d/HOST/ca.crt.  OCB_REGISTRY_CHUNK_THRESHOLD and
+ * OCB_REGISTRY_CHUNK_SIZE (bytes) tune chunked uploads (for tests). */
+int cli_registry_open(const char *host, bool tls_verify, const char *user, const char *password,
+		      struct oci_registry **out, struct ocb_error *err);
 /* "registry.example:5000" from "https://registry.example:5000/v1/"; Docker
  * Hub's aliases become "docker.io".  *out malloc'd. */
 int cli_registry_host(const char *arg, char **out, struct ocb_error *err);

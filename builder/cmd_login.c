@@ -120,7 +120,6 @@ static int get_secrets(const struct login_opts *o, char **user, char **password,
 int cmd_login(int argc, char **argv, struct ocb_error *err)
 {
 	struct login_opts o = {.tls_verify = true};
-	struct oci_registry_opts ro = {0};
 	struct oci_registry *r = NULL;
 	cleanup_free char *host = NULL;
 	cleanup_free char *dir = NULL;
@@ -132,10 +131,8 @@ int cmd_login(int argc, char **argv, struct ocb_error *err)
 		return -1;
 	if (get_secrets(&o, &user, &password, err) < 0 || oci_registry_config_dir(&dir, err) < 0)
 		goto out;
-	ro.tls_verify = o.tls_verify;
-	ro.username = user;
-	ro.password = password;
-	if (oci_registry_open(&r, host, &ro, err) < 0 || oci_registry_ping(r, err) < 0)
+	if (cli_registry_open(host, o.tls_verify, user, password, &r, err) < 0 ||
+	    oci_registry_ping(r, err) < 0)
 		goto out;
 	if (oci_registry_creds_store(dir, host, user, password, err) < 0)
 		goto out;

@@ -92,7 +92,7 @@ int cmd_pull(int argc, char **argv, struct ocb_error *err)
 		goto out;
 	}
 	if (cli_store_open(&store, true, err) < 0 ||
-	    cli_registry_open(ref.registry, o.tls_verify, &r, err) < 0)
+	    cli_registry_open(ref.registry, o.tls_verify, NULL, NULL, &r, err) < 0)
 		goto out;
 	if (oci_registry_pull(r, &ref, &store, o.all ? NULL : &want, &top, err) < 0)
 		goto out;

@@ -90,7 +90,7 @@ int cmd_push(int argc, char **argv, struct ocb_error *err)
 		goto out;
 	if (oci_layout_lookup(&store, src, &top, &name, err) < 0)
 		goto out;
-	if (cli_registry_open(dest.registry, tls_verify, &r, err) < 0)
+	if (cli_registry_open(dest.registry, tls_verify, NULL, NULL, &r, err) < 0)
 		goto out;
 	from = mount_source(name, &dest);
 	if (oci_registry_push(r, &store, &top, &dest, from ? (const char *const *)&from : NULL, from ? 1 : 0,

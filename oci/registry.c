@@ -47,6 +47,8 @@ int oci_registry_open(struct oci_registry **out, const char *host, const struct 
 	r->progress_opaque = opts->progress_opaque;
 	if (dup_opt(&r->host, host) < 0 ||
 	    dup_opt(&r->api_host, !strcmp(host, "docker.io") ? "registry-1.docker.io" : host) < 0 ||
+	    dup_opt(&r->ca_file, opts->ca_file) < 0 ||
+	    asprintf(&r->tls_origin, "https://%s", r->api_host) < 0 ||
 	    dup_opt(&r->username, opts->username) < 0 || dup_opt(&r->password, opts->password) < 0 ||
 	    !(r->curl = reg_curl_new(err))) {
 		oci_registry_free(r);
@@ -69,6 +71,8 @@ void oci_registry_free(struct oci_registry *r)
 	free(r->host);
 	free(r->api_host);
 	free(r->base);
+	free(r->ca_file);
+	free(r->tls_origin);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -113,8 +117,13 @@ int reg_ensure_base(struct oci_registry *r, struct ocb_error *err)
 		return 0;
 	if (probe(r, "https", r->allow_http ? 1 : 0, r->allow_http ? &first : err) == 0)
 		return 0;
-	if (!r->allow_http)
+	/* A server that speaks TLS with a certificate we do not trust is not a
+	 * plain-HTTP registry: report the certificate, never fall back. */
+	if (!r->allow_http || r->probe_curl_code == CURLE_PEER_FAILED_VERIFICATION) {
+		if (r->allow_http && err)
+			*err = first;
 		return -1;
+	}
 	if (probe(r, "http", 0, err) == 0)
 		return 0;
 	return ocb_error_wrap(err, "%s", first.msg);

@@ -53,6 +53,7 @@ typedef void (*oci_registry_progress_fn)(void *opaque, enum oci_registry_event e
 
 struct oci_registry_opts {
 	bool tls_verify;	  /* false: accept any certificate, allow plain HTTP */
+	const char *ca_file;	  /* PEM CAs trusted for this registry's host (not redirects); NULL: system */
 	const char *username;	  /* NULL: anonymous (tokens still fetched when challenged) */
 	const char *password;	  /* password or identity token */
 	int parallel;		  /* blob transfers at once (0: 3) */

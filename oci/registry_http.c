@@ -416,6 +416,8 @@ static int perform_once(struct oci_registry *r, CURL *h, const struct reg_req *q
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, REG_LOW_SPEED_TIME);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, r->tls_verify ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, r->tls_verify ? 2L : 0L);
+	if (r->ca_file && oci_registry_same_origin(url, r->tls_origin))
+		curl_easy_setopt(h, CURLOPT_CAINFO, r->ca_file);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -482,6 +484,12 @@ static int attempt(struct oci_registry *r, CURL *h, const struct reg_req *q, str
 			       -1;
 		if (oci_registry_resolve_location(url, resp->location, &next, err) < 0)
 			return ocb_error_wrap(err, "registry '%s'", r->host), -1;
+		if (!strncmp(next, "http://", 7) && !r->allow_http) {
+			ocb_error_set(err, OCB_EUNSAFE, 0,
+				      "registry '%s': refusing a redirect to plain HTTP '%s'", r->host, next);
+			free(next);
+			return -1;
+		}
 		free(url);
 		url = next;
 		if (resp->status == 303)
@@ -535,6 +543,8 @@ int reg_do(struct oci_registry *r, void *curl, const struct reg_req *q, struct r
 								  resp->retry_after, &delay)) {
 			if (rc == CURLE_OK) /* a final 429/5xx: the caller reports it */
 				return 0;
+			if (!r->base)
+				r->probe_curl_code = rc; /* single-threaded before the base is known */
 			ocb_error_set(err, OCB_EENV, 0, "registry '%s' unreachable: %s %s: %s", r->host,
 				      q->method, q->url,
 				      errbuf[0] ? errbuf : curl_easy_strerror((CURLcode)rc));

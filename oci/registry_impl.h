@@ -26,7 +26,9 @@ struct oci_registry {
 	char *api_host; /* what we connect to: "registry-1.docker.io" */
 	char *base;	/* "https://host" or "http://host", set by the first request */
 	bool tls_verify;
-	bool allow_http; /* localhost, 127/8, ::1 or tls_verify=false */
+	char *ca_file;	  /* trusted for https://api_host only */
+	char *tls_origin; /* "https://api_host" */
+	bool allow_http;  /* localhost, 127/8, ::1 or tls_verify=false */
 	char *username, *password;
 	int parallel;
 	uint64_t chunk_threshold, chunk_size;
@@ -40,6 +42,7 @@ struct oci_registry {
 	size_t n_tokens;
 
 	void *curl; /* the calling thread's handle; workers make their own */
+	int probe_curl_code; /* the curl code of the last failed first contact */
 };
 
 /* ---- one HTTP exchange (registry_http.c) ---- */

@@ -132,6 +132,7 @@ free_port() {
 # port; stopped at exit.  Sets REGISTRY (127.0.0.1:PORT) and REGISTRY_LOG (its
 # log, with an access-log line per request).  $1: an htpasswd file for basic
 # auth; or set REGISTRY_AUTH_YAML to a whole `auth:` section (token auth).
+# REGISTRY_TLS_CERT and REGISTRY_TLS_KEY (PEM files) make it serve HTTPS.
 _registry_n=0
 start_registry() {
 	_registry_n=$((_registry_n + 1))
@@ -141,7 +142,11 @@ start_registry() {
 		echo "version: 0.1"
 		echo "log: { level: info, accesslog: { disabled: false } }"
 		echo "storage: { filesystem: { rootdirectory: $run/data }, delete: { enabled: true } }"
-		echo "http: { addr: 127.0.0.1:$port, secret: ocb-tests }"
+		if [ -n "${REGISTRY_TLS_CERT:-}" ]; then
+			echo "http: { addr: 127.0.0.1:$port, secret: ocb-tests, tls: { certificate: $REGISTRY_TLS_CERT, key: $REGISTRY_TLS_KEY } }"
+		else
+			echo "http: { addr: 127.0.0.1:$port, secret: ocb-tests }"
+		fi
 		if [ -n "${1:-}" ]; then
 			echo "auth: { htpasswd: { realm: ocb-tests, path: $1 } }"
 		elif [ -n "${REGISTRY_AUTH_YAML:-}" ]; then
@@ -154,7 +159,8 @@ start_registry() {
 	REGISTRY="127.0.0.1:$port"
 	REGISTRY_LOG="$run/log"
 	i=0
-	until curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/" 2>/dev/null | grep -qE '200|401'; do
+	scheme=http; [ -z "${REGISTRY_TLS_CERT:-}" ] || scheme=https
+	until curl -sk -o /dev/null -w '%{http_code}' "$scheme://$REGISTRY/v2/" 2>/dev/null | grep -qE '200|401'; do
 		i=$((i + 1)); [ $i -lt 100 ] || { cat "$run/log" >&2; fail "docker-registry did not start"; }
 		sleep 0.1
 	done
