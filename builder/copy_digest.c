@@ -162,7 +162,8 @@ static int file_digest(const struct copy_plan *p, const struct copy_entry *e, st
 	struct stat st;
 	uint64_t size;
 
-	fd = copy_open_beneath(p->root_fd, e->src, O_RDONLY | O_NOFOLLOW, err);
+	/* O_NONBLOCK: a file swapped for a fifo since planning must not hang us. */
+	fd = copy_open_beneath(p->root_fd, e->src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, err);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0)

@@ -162,18 +162,25 @@ static int read_link(int root_fd, const char *path, char *buf, size_t size, stru
 	return 0;
 }
 
-/* The rest of t after a missing component comp, without "." or "". */
-static int set_rest(struct copy_resolved *r, const char *comp, struct todo *t)
+/* The rest of t after a missing component comp, without "." or "".  A
+ * ".." there (from a symlink's target) cannot be resolved: refused. */
+static int set_rest(struct copy_resolved *r, const char *comp, struct todo *t, struct ocb_error *err)
 {
 	char *rest = strdup(comp), *c;
 
 	if (!rest)
-		return -1;
+		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
 	while ((c = todo_next(t))) {
-		char *s = copy_path_join(rest, c);
+		char *s;
+		if (!strcmp(c, "..")) {
+			ocb_error_set(err, OCB_EINVAL, 0, "'..' after the missing '%s'", rest);
+			free(rest);
+			return -1;
+		}
+		s = copy_path_join(rest, c);
 		free(rest);
 		if (!s)
-			return -1;
+			return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
 		rest = s;
 	}
 	r->rest = rest;
@@ -202,11 +209,7 @@ static int resolve_walk(int root_fd, struct todo *t, bool follow_last, struct co
 			if (err && err->errnum != ENOENT)
 				return -1;
 			ocb_error_clear(err);
-			if (strstr(t->buf + t->pos, ".."))
-				return ocb_error_set(err, OCB_EINVAL, 0, "'..' after a missing '%s'", next);
-			if (set_rest(r, comp, t) < 0)
-				return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-			return 0;
+			return set_rest(r, comp, t, err);
 		}
 		if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
 			if (++links > COPY_MAX_SYMLINKS)

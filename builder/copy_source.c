@@ -167,7 +167,7 @@ static int found(struct copy_planner *pl, const char *canon, const struct stat *
 }
 
 static int expand(struct copy_planner *pl, const char *base, const struct comps *c, size_t i, size_t source,
-		  struct ocb_error *err);
+		  bool follow_last, struct ocb_error *err);
 
 /* comps[j] is a glob: try it against every name of the directory dir. */
 static int expand_glob(struct copy_planner *pl, const char *dir, const struct comps *c, size_t j,
@@ -198,16 +198,18 @@ static int expand_glob(struct copy_planner *pl, const char *dir, const struct co
 		}
 		rc = resolve_soft(pl, dir, names[k], true, &r, &ok, err);
 		if (rc == 0 && ok && S_ISDIR(r.st.st_mode))
-			rc = expand(pl, r.canon, c, j + 1, source, err);
+			rc = expand(pl, r.canon, c, j + 1, source, false, err);
 		copy_resolved_release(&r);
 	}
 	oci_strv_free(names);
 	return rc;
 }
 
-/* Match comps[i..] below base (symlink-free). */
+/* Match comps[i..] below base (symlink-free).  The last element of a
+ * source is not followed (a symlink is copied as a symlink) unless
+ * follow_last (a stage or image source written with a trailing '/'). */
 static int expand(struct copy_planner *pl, const char *base, const struct comps *c, size_t i, size_t source,
-		  struct ocb_error *err)
+		  bool follow_last, struct ocb_error *err)
 {
 	struct copy_resolved r = {0};
 	cleanup_free char *lit = NULL;
@@ -219,9 +221,7 @@ static int expand(struct copy_planner *pl, const char *base, const struct comps 
 		j++;
 	if (!(lit = comps_join(c, i, j)))
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-	/* The last element of a source is never followed: a symlink is copied
-	 * as a symlink. */
-	if (resolve_soft(pl, base, lit, j < c->n, &r, &ok, err) < 0)
+	if (resolve_soft(pl, base, lit, j < c->n || follow_last, &r, &ok, err) < 0)
 		return -1;
 	if (!ok)
 		rc = 0;
@@ -269,7 +269,7 @@ static int expand_one(struct copy_planner *pl, size_t source, struct ocb_error *
 	const struct recipe_str *s = &pl->c->sources.items[source];
 	struct comps c = {0};
 	size_t before = pl->n_m;
-	bool glob;
+	bool glob, follow;
 	int rc = -1;
 
 	if (!s->value || !*s->value)
@@ -289,7 +289,10 @@ static int expand_one(struct copy_planner *pl, size_t source, struct ocb_error *
 			copy_wrap_at(err, &s->pos, "copy source");
 			goto out;
 		}
-	if (expand(pl, "", &c, 0, source, err) < 0) {
+	/* The context's sources are cleaned (no trailing '/' left): as written
+	 * in a stage, "lib/" means the directory lib points to. */
+	follow = !pl->req->origin_is_context && s->value[strlen(s->value) - 1] == '/';
+	if (expand(pl, "", &c, 0, source, follow, err) < 0) {
 		copy_wrap_at(err, &s->pos, "copy source");
 		goto out;
 	}

@@ -288,6 +288,7 @@ static void test_file_into_dir(void **state)
 	struct step slash = {.src = {"a.txt"}, .to = "/app/"};
 	struct step existing = {.src = {"a.txt"}, .to = "/srv"};
 	struct step relative = {.src = {"a.txt"}, .to = "conf/", .workdir = "/work/dir"};
+	struct step dots = {.src = {"a.txt"}, .to = "/v1..2/a..b"};
 
 	put(f, "a.txt", "hello");
 	mkd(f, f->dest, "srv");
@@ -297,6 +298,8 @@ static void test_file_into_dir(void **state)
 	assert_string_equal(names(&l), "srv/a.txt");
 	run_step(f, &relative, &l);
 	assert_string_equal(names(&l), "work/ work/dir/ work/dir/conf/ work/dir/conf/a.txt");
+	run_step(f, &dots, &l);
+	assert_string_equal(names(&l), "v1..2/ v1..2/a..b");
 }
 
 static void test_dir_contents(void **state)
@@ -553,6 +556,19 @@ static void test_stage_paths_and_overrides(void **state)
 	assert_int_equal(l.v[0].type, AE_IFREG);
 	run_step(f, &root, &l);
 	assert_string_equal(names(&l), "a/ a/f a/only b/ b/f");
+	/* A stage source with a trailing '/' follows a final symlink. */
+	{
+		struct step slash = {.src = {"/lnk/"}, .to = "/s/", .from_stage = true};
+		struct step plain = {.src = {"/lnk"}, .to = "/s/", .from_stage = true};
+		struct step loop = {.src = {"loop/x"}, .to = "/s/"};
+		assert_int_equal(symlinkat("a", f->ctx_fd, "lnk"), 0);
+		assert_int_equal(symlinkat("loop", f->ctx_fd, "loop"), 0);
+		run_step(f, &slash, &l);
+		assert_string_equal(names(&l), "s/ s/f s/only");
+		run_step(f, &plain, &l);
+		assert_string_equal(names(&l), "s/ s/lnk");
+		expect_error(f, &loop, OCB_EINVAL, "too many symlinks");
+	}
 	put(f, "b/.wh.f", "would be a whiteout");
 	expect_error(f, &root, OCB_EINVAL,
 		     "recipe.toml:1:5: copy source: cannot copy 'b/.wh.f': names starting");
