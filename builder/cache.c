@@ -95,6 +95,8 @@ static int cache_new(struct build_cache **out, const char *dir, struct ocb_error
 	    open_subdir(c, "mounts", &c->mounts_fd, err) < 0)
 		goto fail;
 	c->lock_fd = openat(c->dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (c->lock_fd < 0 && (errno == EROFS || errno == EACCES)) /* a read-only cache still hits */
+		c->lock_fd = openat(c->dir_fd, "lock", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (c->lock_fd < 0) {
 		ocb_error_sys(err, "cache '%s': cannot open its lock", c->path);
 		goto fail;
