@@ -175,10 +175,85 @@ static void test_system_mount_point_symlinks(void **state)
 	assert_string_equal(s->out, "ran\n");
 }
 
+/* mkdir -p */
+static void mkdir_p(const char *path)
+{
+	char buf[9000];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *c = buf + 1; *c; c++) {
+		if (*c != '/')
+			continue;
+		*c = '\0';
+		assert_int_equal(mkdir(buf, 0755) == 0 || errno == EEXIST, 1);
+		*c = '/';
+	}
+	assert_int_equal(mkdir(buf, 0755) == 0 || errno == EEXIST, 1);
+}
+
+/* Ordinary symlinks in the image resolve inside the new root, however many
+ * "..": a workdir, a cache target and resolv.conf aimed at a host directory
+ * create nothing there (dangling inside the root, they are refused or, for
+ * the optional resolv.conf, skipped). */
+static void test_dotdot_symlinks_stay_inside(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_mount m = {SANDBOX_MOUNT_CACHE, NULL, "/c/stub"};
+	char p[9000], host[4096], target[4200], cache[4096];
+	struct sandbox_config cfg;
+
+	sbx_path(host, sizeof(host), s->dir, "host");
+	sbx_mkdir(s->dir, "host", 0755);
+	sbx_path(cache, sizeof(cache), s->dir, "cache");
+	sbx_mkdir(s->dir, "cache", 0755);
+	m.source = cache;
+	snprintf(target, sizeof(target), "../../../../../../../..%s", host);
+	sbx_path(p, sizeof(p), s->lower, "w");
+	assert_int_equal(symlink(target, p), 0);
+	sbx_path(p, sizeof(p), s->lower, "c");
+	assert_int_equal(symlink(host, p), 0);
+	snprintf(target, sizeof(target), "../../../../../../../..%s/resolv.conf", host);
+	sbx_path(p, sizeof(p), s->lower, "etc/resolv.conf");
+	assert_int_equal(symlink(target, p), 0);
+
+	cfg = sbx_config(s, "true");
+	cfg.cwd = "/w/sub";
+	assert_int_equal(sandbox_run(&cfg, &s->res, &test_err), -1);
+	assert_non_null(strstr(test_err.msg, "/w/sub"));
+	cfg = sbx_config(s, "true");
+	cfg.mounts = &m;
+	cfg.n_mounts = 1;
+	assert_int_equal(sandbox_run(&cfg, &s->res, &test_err), -1);
+	assert_non_null(strstr(test_err.msg, "/c/stub"));
+	cfg = sbx_config(s, "test -L /etc/resolv.conf && echo skipped");
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, "skipped\n");
+	/* Nothing appeared in the host directory. */
+	assert_int_equal(access(host, F_OK), 0);
+	sbx_path(p, sizeof(p), host, "sub");
+	assert_int_equal(access(p, F_OK), -1);
+	sbx_path(p, sizeof(p), host, "stub");
+	assert_int_equal(access(p, F_OK), -1);
+	sbx_path(p, sizeof(p), host, "resolv.conf");
+	assert_int_equal(access(p, F_OK), -1);
+	/* Once the path exists inside the root, the same symlinks lead there. */
+	snprintf(p, sizeof(p), "%s%s", s->lower, host);
+	mkdir_p(p);
+	cfg = sbx_config(s, "touch made-here && echo ok");
+	cfg.cwd = "/w/sub";
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_string_equal(s->out, "ok\n");
+	snprintf(p, sizeof(p), "%s%s/sub/made-here", s->upper, host);
+	assert_int_equal(access(p, F_OK), 0);
+	sbx_path(p, sizeof(p), host, "sub");
+	assert_int_equal(access(p, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_system_mount_point_symlinks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dotdot_symlinks_stay_inside, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_device_nodes_do_not_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_magic_link_mount_points, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_magic_link_file_mount_point, setup, teardown),
