@@ -61,9 +61,9 @@ void cache_close(struct build_cache *c)
 		cache_free(c); /* closing lock_fd drops the flock */
 }
 
-static int open_subdir(struct build_cache *c, const char *name, int *fd, struct ocb_error *err)
+static int open_subdir(struct build_cache *c, const char *name, mode_t mode, int *fd, struct ocb_error *err)
 {
-	if (mkdirat(c->dir_fd, name, 0755) < 0 && errno != EEXIST)
+	if (mkdirat(c->dir_fd, name, mode) < 0 && errno != EEXIST)
 		return ocb_error_sys(err, "cache '%s': cannot create '%s'", c->path, name);
 	*fd = openat(c->dir_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (*fd < 0)
@@ -91,8 +91,11 @@ static int cache_new(struct build_cache **out, const char *dir, struct ocb_error
 		ocb_error_sys(err, "cannot open cache '%s'", c->path);
 		goto fail;
 	}
-	if (open_subdir(c, "keys", &c->keys_fd, err) < 0 || open_subdir(c, "tmp", &c->tmp_fd, err) < 0 ||
-	    open_subdir(c, "mounts", &c->mounts_fd, err) < 0)
+	/* mounts/ holds what steps made as root (setuid files, devices): 0700,
+	 * checked again when a mount is used (cache_mount.c). */
+	if (open_subdir(c, "keys", 0755, &c->keys_fd, err) < 0 ||
+	    open_subdir(c, "tmp", 0755, &c->tmp_fd, err) < 0 ||
+	    open_subdir(c, "mounts", 0700, &c->mounts_fd, err) < 0)
 		goto fail;
 	c->lock_fd = openat(c->dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (c->lock_fd < 0 && (errno == EROFS || errno == EACCES)) /* a read-only cache still hits */

@@ -29,6 +29,25 @@ static int mount_name(const char *id, const char *path, struct oci_digest *out, 
 	return oci_digest_buffer(buf, a + 1 + b, out, err);
 }
 
+/* mounts/ must be ours and closed to other users, whoever made it: steps
+ * leave setuid-root files and device nodes there (docs/security.md). */
+static int mounts_private(struct build_cache *c, struct ocb_error *err)
+{
+	struct stat st;
+
+	if (fstat(c->mounts_fd, &st) < 0)
+		return ocb_error_sys(err, "cache '%s': cannot stat 'mounts'", c->path);
+	if (st.st_uid != geteuid())
+		return ocb_error_set(
+		    err, OCB_EUNSAFE, 0,
+		    "cache '%s': 'mounts' belongs to uid %u, not to us: another user could reach "
+		    "what builds put there",
+		    c->path, (unsigned)st.st_uid);
+	if ((st.st_mode & 077) && fchmod(c->mounts_fd, st.st_mode & 07700) < 0)
+		return ocb_error_sys(err, "cache '%s': cannot chmod 'mounts'", c->path);
+	return 0;
+}
+
 int cache_mount_acquire(struct build_cache *c, const char *id, const char *path, char **host_dir,
 			int *lock_fd, struct ocb_error *err)
 {
@@ -40,6 +59,8 @@ int cache_mount_acquire(struct build_cache *c, const char *id, const char *path,
 	if (mount_name(id, path, &name, err) < 0)
 		return -1;
 	hex = oci_digest_hex(&name);
+	if (mounts_private(c, err) < 0)
+		return -1;
 	if (mkdirat(c->mounts_fd, hex, 0755) < 0 && errno != EEXIST)
 		return ocb_error_sys(err, "cache mount '%s' of '%s': cannot create its directory", path, id);
 	fd = openat(c->mounts_fd, hex, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);

@@ -770,7 +770,22 @@ static void test_mount_dirs_and_lock(void **state)
 	pid_t pid;
 	int status;
 
+	/* mounts/ is private, also when it was made loose by someone else. */
+	char *mounts = NULL;
+	assert_true(asprintf(&mounts, "%s/mounts", f->dir) > 0);
+	assert_int_equal(chmod(mounts, 0755), 0);
 	assert_ok(cache_mount_acquire(f->c, "build", "/root/.npm", &a, &la, &test_err));
+	assert_int_equal(stat(mounts, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	if (geteuid() == 0) {
+		int lx = -1;
+		char *x = NULL;
+		assert_int_equal(chown(mounts, 1234, 1234), 0);
+		assert_int_equal(cache_mount_acquire(f->c, "build", "/x", &x, &lx, &test_err), -1);
+		assert_int_equal(test_err.code, OCB_EUNSAFE);
+		assert_int_equal(chown(mounts, 0, 0), 0);
+	}
+	free(mounts);
 	assert_int_equal(stat(a, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	assert_non_null(strstr(a, "/mounts/"));
