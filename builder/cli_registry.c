@@ -9,6 +9,8 @@
 
 #include "builder/cli.h"
 #include "oci/cleanup.h"
+#include "oci/layout.h"
+#include "oci/ref.h"
 #include "oci/banned.h"
 
 int cli_parse_tls_verify(const char *cmd, const char *arg, bool *out, struct ocb_error *err)
@@ -117,5 +119,64 @@ int cli_registry_host(const char *arg, char **out, struct ocb_error *err)
 		return ocb_error_set(err, OCB_EINVAL, 0, "bad registry '%s'", arg);
 	}
 	*out = h;
+	return 0;
+}
+
+static int add_blob(const struct oci_descriptor *d, void *opaque, struct ocb_error *err)
+{
+	struct oci_registry_source *src = opaque;
+	enum oci_media_kind kind = oci_media_kind(d->media_type);
+	struct oci_digest *v;
+
+	if (kind == OCI_KIND_MANIFEST || kind == OCI_KIND_INDEX)
+		return 0;
+	if (!(v = realloc(src->digests, (src->n_digests + 1) * sizeof(*v))))
+		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+	v[src->n_digests++] = d->digest;
+	src->digests = v;
+	return 0;
+}
+
+/* The source for repo in v (added when there is room), or NULL. */
+static struct oci_registry_source *source_for(struct oci_registry_source **v, size_t *n, const char *repo)
+{
+	struct oci_registry_source *nv;
+
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i].repo, repo))
+			return &(*v)[i];
+	if (*n >= OCI_REGISTRY_SOURCES_MAX || !(nv = realloc(*v, (*n + 1) * sizeof(*nv))))
+		return NULL;
+	*v = nv;
+	memset(&nv[*n], 0, sizeof(nv[*n]));
+	if (!(nv[*n].repo = strdup(repo)))
+		return NULL;
+	return &nv[(*n)++];
+}
+
+int cli_registry_mount_sources(const struct oci_layout *store, const struct oci_ref *dest,
+			       struct oci_registry_source **out, size_t *n, struct ocb_error *err)
+{
+	struct oci_registry_source *v = NULL;
+	struct oci_index x;
+	size_t nv = 0;
+
+	if (oci_layout_read_index(store, &x, err) < 0)
+		return -1;
+	for (size_t i = 0; i < x.n_manifests; i++) {
+		struct ocb_error ignored = OCB_ERROR_INIT;
+		const char *name = oci_layout_entry_name(&x.manifests[i]);
+		struct oci_registry_source *src;
+		struct oci_ref ref = {0};
+
+		if (name && oci_ref_parse(name, &ref, &ignored) == 0 &&
+		    !strcmp(ref.registry, dest->registry) && strcmp(ref.repository, dest->repository) &&
+		    (src = source_for(&v, &nv, ref.repository)))
+			oci_layout_walk(store, &x.manifests[i], add_blob, src, &ignored); /* best effort */
+		oci_ref_release(&ref);
+	}
+	oci_index_release(&x);
+	*out = v;
+	*n = nv;
 	return 0;
 }

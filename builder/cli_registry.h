@@ -23,4 +23,11 @@ int cli_registry_open(const char *host, bool tls_verify, const char *user, const
  * Hub's aliases become "docker.io".  *out malloc'd. */
 int cli_registry_host(const char *arg, char **out, struct ocb_error *err);
 
+struct oci_layout;
+struct oci_ref;
+/* The repositories of dest's registry that local images are named after,
+ * each with the blobs those images reach: a push mounts blobs from them. */
+int cli_registry_mount_sources(const struct oci_layout *store, const struct oci_ref *dest,
+			       struct oci_registry_source **out, size_t *n, struct ocb_error *err);
+
 #endif

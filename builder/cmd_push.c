@@ -2,8 +2,8 @@
  *
  * Pushes an image (or a whole index) from the local store to DEST (default:
  * REF itself, a registry reference).  Blobs the repository has are skipped;
- * when the image came from another repository of the same registry its blobs
- * are mounted from there instead of uploaded. */
+ * blobs that local images named after another repository of the same
+ * registry reach are mounted from there instead of uploaded. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,21 +54,6 @@ static int parse_args(int argc, char **argv, const char **src, const char **dest
 	return 0;
 }
 
-/* The repository the local image was named after, when it is on dest's
- * registry: its blobs can be mounted from there. */
-static char *mount_source(const char *store_name, const struct oci_ref *dest)
-{
-	struct ocb_error ignored = OCB_ERROR_INIT;
-	struct oci_ref src = {0};
-	char *repo = NULL;
-
-	if (store_name && oci_ref_parse(store_name, &src, &ignored) == 0 &&
-	    !strcmp(src.registry, dest->registry) && strcmp(src.repository, dest->repository))
-		repo = strdup(src.repository);
-	oci_ref_release(&src);
-	return repo;
-}
-
 int cmd_push(int argc, char **argv, struct ocb_error *err)
 {
 	const char *src = NULL, *dest_arg = NULL;
@@ -78,7 +63,8 @@ int cmd_push(int argc, char **argv, struct ocb_error *err)
 	struct oci_descriptor top = {0};
 	struct oci_registry *r = NULL;
 	cleanup_free char *name = NULL;
-	cleanup_free char *from = NULL;
+	struct oci_registry_source *sources = NULL;
+	size_t n_sources = 0;
 	cleanup_free char *full = NULL;
 	int ret = -1;
 
@@ -92,9 +78,8 @@ int cmd_push(int argc, char **argv, struct ocb_error *err)
 		goto out;
 	if (cli_registry_open(dest.registry, tls_verify, NULL, NULL, &r, err) < 0)
 		goto out;
-	from = mount_source(name, &dest);
-	if (oci_registry_push(r, &store, &top, &dest, from ? (const char *const *)&from : NULL, from ? 1 : 0,
-			      err) < 0)
+	if (cli_registry_mount_sources(&store, &dest, &sources, &n_sources, err) < 0 ||
+	    oci_registry_push(r, &store, &top, &dest, sources, n_sources, err) < 0)
 		goto out;
 	if (!(full = oci_ref_full_name(&dest))) {
 		ocb_error_set(err, OCB_EFAIL, 0, "out of memory");
@@ -106,6 +91,7 @@ out:
 	if (ret < 0)
 		ocb_error_wrap(err, "push '%s'", src ? src : "");
 	oci_registry_free(r);
+	oci_registry_sources_free(sources, n_sources);
 	oci_descriptor_release(&top);
 	oci_layout_release(&store);
 	oci_ref_release(&dest);

@@ -92,12 +92,24 @@ int oci_registry_list_tags(struct oci_registry *r, const char *repo, char ***tag
  * the stored top descriptor.  No ref name is set (the caller names it). */
 int oci_registry_pull(struct oci_registry *r, const struct oci_ref *ref, struct oci_layout *dst,
 		      const struct oci_platform *want, struct oci_descriptor *top, struct ocb_error *err);
+/* A repository of the same registry known to hold some blobs (for example
+ * because local images named after it reach them): a push mounts those
+ * blobs from it instead of uploading them. */
+struct oci_registry_source {
+	char *repo; /* "team/app" */
+	struct oci_digest *digests;
+	size_t n_digests;
+};
+
+void oci_registry_sources_free(struct oci_registry_source *v, size_t n);
+
 /* Push what top reaches in src to dest (its tag, or its digest when it has
- * none): blobs first (skipped when present, mounted from mount_from
- * repositories of the same registry when possible), then manifests, then the
- * index.  mount_from may be NULL. */
+ * none): blobs first (skipped when present, mounted from the first of
+ * sources that holds them), then manifests, then the index.  sources may be
+ * NULL; at most OCI_REGISTRY_SOURCES_MAX are used. */
+#define OCI_REGISTRY_SOURCES_MAX 8
 int oci_registry_push(struct oci_registry *r, const struct oci_layout *src, const struct oci_descriptor *top,
-		      const struct oci_ref *dest, const char *const *mount_from, size_t n_mount_from,
+		      const struct oci_ref *dest, const struct oci_registry_source *sources, size_t n_sources,
 		      struct ocb_error *err);
 
 /* ---- credentials (registry_creds.c): Docker's config.json ---- */

@@ -19,8 +19,8 @@ struct push {
 	const struct oci_layout *src;
 	const char *repo;
 	const char *scope;
-	const char *const *mount_from;
-	size_t n_mount_from;
+	const struct oci_registry_source *sources;
+	size_t n_sources;
 	struct oci_descriptor *blobs; /* configs and layers */
 	size_t n_blobs;
 	struct oci_descriptor *manifests; /* children before parents, top last */
@@ -98,36 +98,43 @@ static int blob_exists(struct oci_registry *r, void *curl, const struct push *p,
 	return ret;
 }
 
-/* Try mounts, then start an upload: 1 when mounted, 0 with *location set
- * to the upload session. */
+/* The first source other than the destination that holds d, or NULL. */
+static const char *mount_source(const struct push *p, const struct oci_digest *d)
+{
+	for (size_t i = 0; i < p->n_sources; i++) {
+		if (!strcmp(p->sources[i].repo, p->repo))
+			continue;
+		for (size_t k = 0; k < p->sources[i].n_digests; k++)
+			if (oci_digest_equal(&p->sources[i].digests[k], d))
+				return p->sources[i].repo;
+	}
+	return NULL;
+}
+
+/* Try a mount, else start an upload: 1 when mounted, 0 with *location set
+ * to the upload session (a refused mount opens one too: 202). */
 static int start_upload(struct oci_registry *r, void *curl, const struct push *p,
 			const struct oci_descriptor *d, char **location, struct ocb_error *err)
 {
-	for (size_t i = 0; i <= p->n_mount_from; i++) {
-		const char *from = i < p->n_mount_from ? p->mount_from[i] : NULL;
-		cleanup_free char *url = NULL;
-		struct reg_resp resp;
-		int ret = -1;
+	const char *from = mount_source(p, &d->digest);
+	cleanup_free char *url =
+	    from ? reg_url(r, p->repo, "blobs/uploads/?mount=%s&from=%s", d->digest.str, from)
+		 : reg_url(r, p->repo, "blobs/uploads/");
+	struct reg_resp resp;
+	int ret = -1;
 
-		if (from && !strcmp(from, p->repo))
-			continue;
-		url = from ? reg_url(r, p->repo, "blobs/uploads/?mount=%s&from=%s", d->digest.str, from)
-			   : reg_url(r, p->repo, "blobs/uploads/");
-		if (!url)
-			return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-		if (simple_request(r, curl, "POST", url, p->scope, &resp, err) < 0)
-			return -1;
-		if (resp.status == 201 && from)
-			ret = 1;
-		else if (resp.status == 202)
-			ret = take_location(r, &resp, location, err);
-		else
-			reg_status_error(r, &resp, err, "start upload of blob '%s' to '%s'", d->digest.str,
-					 p->repo);
-		reg_resp_release(&resp);
-		return ret;
-	}
-	return ocb_error_set(err, OCB_EINVAL, 0, "no upload started"); /* not reached */
+	if (!url)
+		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+	if (simple_request(r, curl, "POST", url, p->scope, &resp, err) < 0)
+		return -1;
+	if (resp.status == 201 && from)
+		ret = 1;
+	else if (resp.status == 202)
+		ret = take_location(r, &resp, location, err);
+	else
+		reg_status_error(r, &resp, err, "start upload of blob '%s' to '%s'", d->digest.str, p->repo);
+	reg_resp_release(&resp);
+	return ret;
 }
 
 /* location + "?digest=" or "&digest=". */
@@ -352,16 +359,26 @@ static int put_manifest(struct oci_registry *r, const struct push *p, const stru
 	return ret;
 }
 
-static char *push_scope(const char *repo, const char *const *mount_from, size_t n)
+void oci_registry_sources_free(struct oci_registry_source *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].repo);
+		free(v[i].digests);
+	}
+	free(v);
+}
+
+/* "repository:DEST:pull,push" and "repository:SRC:pull" for each source. */
+static char *push_scope(const char *repo, const struct oci_registry_source *sources, size_t n)
 {
 	char *s = NULL, *next = NULL;
 
 	if (asprintf(&s, "repository:%s:pull,push", repo) < 0)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (!strcmp(mount_from[i], repo))
+		if (!strcmp(sources[i].repo, repo))
 			continue;
-		if (asprintf(&next, "%s repository:%s:pull", s, mount_from[i]) < 0)
+		if (asprintf(&next, "%s repository:%s:pull", s, sources[i].repo) < 0)
 			next = NULL;
 		free(s);
 		if (!(s = next))
@@ -371,14 +388,16 @@ static char *push_scope(const char *repo, const char *const *mount_from, size_t 
 }
 
 int oci_registry_push(struct oci_registry *r, const struct oci_layout *src, const struct oci_descriptor *top,
-		      const struct oci_ref *dest, const char *const *mount_from, size_t n_mount_from,
+		      const struct oci_ref *dest, const struct oci_registry_source *sources, size_t n_sources,
 		      struct ocb_error *err)
 {
 	struct push p = {.src = src,
 			 .repo = dest->repository,
-			 .mount_from = mount_from,
-			 .n_mount_from = mount_from ? n_mount_from : 0};
-	cleanup_free char *scope = push_scope(dest->repository, mount_from, p.n_mount_from);
+			 .sources = sources,
+			 .n_sources = !sources				     ? 0
+				      : n_sources < OCI_REGISTRY_SOURCES_MAX ? n_sources
+									     : OCI_REGISTRY_SOURCES_MAX};
+	cleanup_free char *scope = push_scope(dest->repository, sources, p.n_sources);
 	int ret = -1;
 
 	if (!scope)

@@ -51,6 +51,12 @@ OCB_ROOT="$T/store2" "$OCB" push "$REGISTRY/test/bb:1" "$REGISTRY/other/bb:1" >/
 [ "$(registry_requests "PUT /v2/other/bb/blobs/uploads")" = 0 ] || fail "a blob was uploaded to other/bb"
 skopeo inspect --tls-verify=false "docker://$REGISTRY/other/bb:1" | jq -e ".Digest == \"$pushed\"" >/dev/null ||
 	fail "other/bb:1 has another digest"
+# an image named otherwise that reaches the same blobs mounts them too (the
+# store's names on that registry say which repository holds which blob)
+OCB_ROOT="$T/store2" "$OCB" manifest create local-index:1 "$REGISTRY/test/bb:1" >/dev/null
+OCB_ROOT="$T/store2" "$OCB" push local-index:1 "$REGISTRY/third/bb:1" >/dev/null 2>"$T/mount2.err"
+[ "$(grep -c '^mounted' "$T/mount2.err")" = 2 ] || fail "index push: want 2 mounted blobs: $(cat "$T/mount2.err")"
+[ "$(registry_requests "PUT /v2/third/bb/blobs/uploads")" = 0 ] || fail "a blob was uploaded to third/bb"
 pass "a second repository mounts"
 
 # -- a two-platform index
