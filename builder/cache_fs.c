@@ -28,7 +28,7 @@ void cache_record_relpath(const struct oci_digest *key, char *buf, size_t size)
 int cache_record_read(struct build_cache *c, const char *relpath, char **buf, size_t *len, struct stat *st,
 		      struct ocb_error *err)
 {
-	cleanup_close int fd = openat(c->keys_fd, relpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	cleanup_close int fd = openat(c->keys_fd, relpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	cleanup_free char *data = NULL;
 	struct stat s;
 	ssize_t n;

@@ -17,6 +17,7 @@
 #include "builder/cache.h"
 #include "oci/blobstore.h"
 #include "oci/compress.h"
+#include "oci/layer.h"
 
 struct fixture {
 	char *tmp;
@@ -341,6 +342,11 @@ static void test_corrupt_record_is_miss(void **state)
 	assert_int_equal(cache_lookup(f->c, &k, &got, &test_err), -1);
 	assert_int_equal(test_err.code, OCB_ENOTFOUND);
 	assert_int_equal(stat(p, &st), -1);
+	/* A FIFO in a record's place: a miss, not a hang. */
+	assert_int_equal(mkfifo(p, 0644), 0);
+	assert_int_equal(cache_lookup(f->c, &k, &got, &test_err), -1);
+	assert_int_equal(test_err.code, OCB_ENOTFOUND);
+	assert_int_equal(unlink(p), 0);
 	/* A record renamed to another key's place does not answer for it. */
 	store_one(f->c, "corrupt", 1, 10);
 	p2 = record_path(f, &k2);
@@ -552,6 +558,47 @@ static void test_prune_lru_and_gc(void **state)
 	assert_int_equal(stat(host, &st), -1);
 	free(p);
 	free(host);
+	cache_close(x);
+}
+
+/* Two keys whose steps made the same layer share one blob: it stays while
+ * either record does. */
+static void test_prune_shared_blob(void **state)
+{
+	struct fixture *f = *state;
+	struct build_cache *x;
+	struct cache_record r = {0};
+	struct oci_layer_desc d = {.media_type = OCI_MEDIA_TYPE_LAYER_GZIP, .size = 700, .tar_size = 2048};
+	struct oci_digest k1 = make_key("one"), k2 = make_key("two");
+	struct cache_prune_opts o = {.keep_storage_set = true, .keep_storage = 0};
+	struct cache_prune_result res = {0};
+	struct cache_usage u = {0};
+
+	put_blob(f->c, 5, 700, &d.digest);
+	assert_ok(oci_digest_buffer("t", 1, &d.diff_id, &test_err));
+	assert_ok(cache_record_set_layer(&r, &d, &test_err));
+	assert_string_equal(r.media_type, OCI_MEDIA_TYPE_LAYER_GZIP);
+	assert_int_equal(r.tar_size, 2048);
+	assert_ok(cache_store(f->c, &k1, &r, &test_err));
+	assert_ok(cache_store(f->c, &k2, &r, &test_err));
+	cache_record_release(&r);
+	set_mtime(f, "one", 1000);
+	set_mtime(f, "two", 2000);
+	cache_close(f->c);
+	f->c = NULL;
+	assert_ok(cache_open_exclusive(&x, f->dir, 0, &test_err));
+	/* 700 bytes fit in 700: nothing goes. */
+	o.keep_storage = 700;
+	assert_ok(cache_prune(x, &o, &res, &test_err));
+	assert_int_equal(res.records_removed, 0);
+	assert_int_equal(res.blobs_removed, 0);
+	/* 0 bytes: both records go, and their blob once. */
+	o.keep_storage = 0;
+	assert_ok(cache_prune(x, &o, &res, &test_err));
+	assert_int_equal(res.records_removed, 2);
+	assert_int_equal(res.blobs_removed, 1);
+	assert_ok(cache_du(x, &u, &test_err));
+	assert_int_equal(u.blobs, 0);
 	cache_close(x);
 }
 
@@ -893,6 +940,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_lookup_touches_record, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_stores, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prune_lru_and_gc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_shared_blob, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_most_recent_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_relocate_with_cp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_leftovers, setup, teardown),
