@@ -14,6 +14,7 @@
 #include "builder/copy.h"
 #include "builder/copy_impl.h"
 #include "oci/blobstore.h"
+#include "oci/extract.h"
 #include "oci/layer.h"
 
 struct fixture {
@@ -175,6 +176,8 @@ static int plan_step(struct fixture *f, const struct step *s, struct copy_plan *
 	return copy_plan(&req, out, err);
 }
 
+static struct oci_layer_desc last_layer; /* of the last layer_of() */
+
 /* Plan, write the layer (uncompressed) and read it back. */
 static void layer_of(struct fixture *f, const struct copy_plan *p, struct rlist *l)
 {
@@ -191,6 +194,7 @@ static void layer_of(struct fixture *f, const struct copy_plan *p, struct rlist 
 		fail_msg("write layer: %s", test_err.msg);
 	}
 	assert_ok(oci_layer_writer_commit(w, &d, &test_err));
+	last_layer = d;
 	assert_ok(oci_blobstore_open_blob(&f->bs, &d.digest, &fd, NULL, &test_err));
 	archive_read_support_format_tar(a);
 	assert_int_equal(archive_read_open_fd(a, fd, 65536), ARCHIVE_OK);
@@ -574,6 +578,56 @@ static void test_stage_paths_and_overrides(void **state)
 		     "recipe.toml:1:5: copy source: cannot copy 'b/.wh.f': names starting");
 }
 
+/* The layer applies with ocb's own extractor: contents, owners, modes,
+ * links as planned. */
+static void test_layer_extracts(void **state)
+{
+	struct fixture *f = *state;
+	struct step s = {.src = {"d", "top.txt"}, .to = "/opt/app/", .chown = "321:654", .chmod = 0750};
+	struct rlist l;
+	struct stat a, b, lk, dir, parent;
+	char p[4096], q[4096], buf[16] = {0};
+	int root, fd;
+
+	mkd(f, f->ctx, "d");
+	put(f, "d/a", "same");
+	put(f, "top.txt", "top");
+	at(f, f->ctx, "d/a", p, sizeof(p));
+	at(f, f->ctx, "d/b", q, sizeof(q));
+	assert_int_equal(link(p, q), 0);
+	assert_int_equal(symlinkat("a", f->ctx_fd, "d/l"), 0);
+	run_step(f, &s, &l);
+	at(f, f->dir, "rootfs", p, sizeof(p));
+	assert_int_equal(mkdir(p, 0755), 0);
+	root = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(root >= 0);
+	assert_ok(oci_extract_layer_blob(root, &f->bs, &last_layer.digest, OCI_COMPRESSION_AUTO,
+					 &last_layer.diff_id, NULL, NULL, &test_err));
+	assert_int_equal(fstatat(root, "opt/app/a", &a, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(fstatat(root, "opt/app/b", &b, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(fstatat(root, "opt/app/l", &lk, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(fstatat(root, "opt/app", &dir, 0), 0);
+	assert_int_equal(fstatat(root, "opt", &parent, 0), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	assert_int_equal(a.st_mode & 07777, 0750);
+	assert_int_equal(a.st_uid, 321);
+	assert_int_equal(a.st_gid, 654);
+	assert_true(S_ISLNK(lk.st_mode));
+	assert_int_equal(lk.st_uid, 321);
+	/* The directory source d made opt/app (with chmod and chown); opt is a
+	 * created parent: root's, 0755. */
+	assert_int_equal(dir.st_mode & 07777, 0750);
+	assert_int_equal(dir.st_uid, 321);
+	assert_int_equal(parent.st_mode & 07777, 0755);
+	assert_int_equal(parent.st_uid, 0);
+	fd = openat(root, "opt/app/top.txt", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf) - 1), 3);
+	assert_string_equal(buf, "top");
+	close(fd);
+	close(root);
+}
+
 static void digest_of(struct fixture *f, const struct step *s, struct copy_digest_cache *c,
 		      struct oci_digest *d)
 {
@@ -678,6 +732,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hardlinks_stay_hardlinks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_destination_symlinks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stage_paths_and_overrides, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_layer_extracts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
 	    cmocka_unit_test(test_glob_matcher),
 	};
