@@ -41,7 +41,7 @@ struct oci_registry {
 	struct reg_token *tokens;
 	size_t n_tokens;
 
-	void *curl; /* the calling thread's handle; workers make their own */
+	void *curl;	     /* the calling thread's handle; workers make their own */
 	int probe_curl_code; /* the curl code of the last failed first contact */
 };
 
