@@ -169,7 +169,7 @@ static int file_digest(const struct copy_plan *p, const struct copy_entry *e, st
 	if (fstat(fd, &st) < 0)
 		return ocb_error_sys(err, "cannot stat '%s'", e->src);
 	if (!S_ISREG(st.st_mode) || st.st_ino != e->st.st_ino || st.st_dev != e->st.st_dev ||
-	    st.st_size != e->st.st_size)
+	    (uint64_t)st.st_size != e->st.st_size)
 		return ocb_error_set(err, OCB_EFAIL, 0, "'%s' changed while the build read it", e->src);
 	k = key_of(&st);
 	if (cache_find(cache, &k, out))
@@ -185,8 +185,7 @@ static int file_digest(const struct copy_plan *p, const struct copy_entry *e, st
 /* (dev, ino) of multiply-linked files -> the first entry of that inode:
  * the layer writer turns the later ones into hardlinks. */
 struct link_ref {
-	dev_t dev;
-	ino_t ino;
+	uint64_t dev, ino;
 	size_t index;
 };
 
@@ -210,7 +209,7 @@ static int hardlink_targets(const struct copy_plan *p, size_t *first, struct ocb
 	if (!v)
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
 	for (size_t i = 0; i < p->n; i++) {
-		const struct stat *st = &p->v[i].st;
+		const struct copy_stat *st = &p->v[i].st;
 		first[i] = i;
 		if (p->v[i].src && !S_ISDIR(st->st_mode) && st->st_nlink > 1)
 			v[n++] = (struct link_ref){st->st_dev, st->st_ino, i};
@@ -253,7 +252,7 @@ static int hash_entry(const struct copy_plan *p, size_t i, const size_t *first,
 	}
 	hash_str(h, e->dst);
 	n = snprintf(line, sizeof(line), " %c %o %" PRIu64 " %" PRIu64 " %" PRIu64 " ", type_char(m), mode,
-		     uid, gid, S_ISREG(m) ? (uint64_t)e->st.st_size : 0);
+		     uid, gid, S_ISREG(m) ? e->st.st_size : 0);
 	oci_hasher_update(h, line, (size_t)n);
 	if (first[i] != i) {
 		oci_hasher_update(h, "=", 1);

@@ -31,7 +31,18 @@ int copy_plan_add(struct copy_plan *p, const char *src, const char *dst, size_t 
 		p->cap = cap;
 	}
 	e = &p->v[p->n];
-	*e = (struct copy_entry){.seq = seq, .st = *st};
+	*e = (struct copy_entry){
+	    .seq = seq,
+	    .st = {.st_dev = st->st_dev,
+		   .st_ino = st->st_ino,
+		   .st_size = (uint64_t)st->st_size,
+		   .st_rdev = st->st_rdev,
+		   .st_nlink = st->st_nlink,
+		   .mtime = st->st_mtim.tv_sec,
+		   .st_mode = st->st_mode,
+		   .st_uid = st->st_uid,
+		   .st_gid = st->st_gid},
+	};
 	if ((src && !(e->src = strdup(src))) || !(e->dst = strdup(dst))) {
 		free(e->src);
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");

@@ -14,11 +14,19 @@
 #define COPY_MAX_DEPTH	  1024	     /* directory nesting */
 #define COPY_MAX_SYMLINKS 40	     /* symlinks followed resolving one path (Linux's limit) */
 
+/* What the plan keeps of an lstat (a third of struct stat: plans of a
+ * million files stay small). */
+struct copy_stat {
+	uint64_t st_dev, st_ino, st_size, st_rdev, st_nlink;
+	int64_t mtime; /* seconds */
+	uint32_t st_mode, st_uid, st_gid;
+};
+
 struct copy_entry {
-	char *src;	/* symlink-free path in the source root; NULL: a created parent */
-	char *dst;	/* layer name, relative, no trailing '/' */
-	size_t seq;	/* 0: created parent; i + 1: from the i-th source match */
-	struct stat st; /* lstat of src at plan time (st_mode S_IFDIR for parents) */
+	char *src;	     /* symlink-free path in the source root; NULL: a created parent */
+	char *dst;	     /* layer name, relative, no trailing '/' */
+	size_t seq;	     /* 0: created parent; i + 1: from the i-th source match */
+	struct copy_stat st; /* lstat of src at plan time (st_mode S_IFDIR for parents) */
 };
 
 struct copy_plan {

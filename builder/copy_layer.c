@@ -13,7 +13,7 @@ static int add_root_dir(const struct copy_plan *p, const struct copy_entry *e, s
 
 	return oci_layer_add_dir(w, e->dst, ov->mode_set ? ov->mode : e->st.st_mode & 07777,
 				 ov->owner_set ? ov->uid : e->st.st_uid,
-				 ov->owner_set ? ov->gid : e->st.st_gid, e->st.st_mtim.tv_sec, err);
+				 ov->owner_set ? ov->gid : e->st.st_gid, e->st.mtime, err);
 }
 
 int copy_plan_write_layer(const struct copy_plan *plan, struct oci_layer_writer *w, struct ocb_error *err)
