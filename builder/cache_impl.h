@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <dirent.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "builder/cache.h"
 
