@@ -94,7 +94,11 @@ int copy_plan(const struct copy_request *req, struct copy_plan **out, struct ocb
  * in layer order its destination name, type, mode and owner (after chmod
  * and chown), size, content bytes (streamed), symlink target, device
  * numbers and hardlink structure; never mtimes (nor xattrs).  cache may be
- * NULL. */
+ * NULL.  Cost: every regular file is read (about 0.7 GB/s of sha256 here;
+ * the cache makes a second pass over unchanged files stat-only).  For a
+ * stage or image source the builder can key on the source's identity (its
+ * layer chain) and the step's fields instead, and skip copy_plan() and the
+ * hashing entirely on a cache hit. */
 int copy_plan_digest(const struct copy_plan *plan, struct copy_digest_cache *cache, struct oci_digest *out,
 		     struct ocb_error *err);
 
