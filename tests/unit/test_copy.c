@@ -440,6 +440,14 @@ static void test_ignore_and_exclude(void **state)
 	expect_error(f, &ignored, OCB_ENOTFOUND, "not found in context 'ctx' (or excluded by .dockerignore)");
 	run_step(f, &ex, &l);
 	assert_string_equal(names(&l), "app/ app/keep.log app/main.c");
+	/* An ignored directory is not reachable through a symlink to it. */
+	{
+		struct step via = {.src = {"via/x"}, .to = "/y"};
+		struct step via_glob = {.src = {"v*/*"}, .to = "/y/"};
+		assert_int_equal(symlinkat("other", f->ctx_fd, "via"), 0);
+		expect_error(f, &via, OCB_ENOTFOUND, "copy source 'via/x' not found");
+		expect_error(f, &via_glob, OCB_ENOTFOUND, "matches nothing");
+	}
 }
 
 #define PASSWD "root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n"
