@@ -456,7 +456,7 @@ static int apply_entry(struct extractor *x, struct archive *a, struct tar_source
 		name = archive_entry_pathname_utf8(e);
 	if (!hardlink)
 		hardlink = archive_entry_hardlink_utf8(e);
-	extract_quote(name, x->qname, sizeof(x->qname));
+	x->name = name; /* quoted only if there is an error to report */
 	if (extract_clean_name(name, x->path, sizeof(x->path), err) < 0)
 		return -1;
 	if (!x->path[0]) {
@@ -573,7 +573,8 @@ static int run(struct extractor *x, struct archive *a, struct tar_source *src, s
 			return ocb_error_set(err, OCB_ELIMIT, 0, "more than %llu entries",
 					     (unsigned long long)x->max_entries);
 		if (apply_entry(x, a, src, e, err) < 0)
-			return ocb_error_wrap(err, "entry '%s'", x->qname);
+			return ocb_error_wrap(err, "entry '%s'",
+					      extract_quote(x->name, x->qname, sizeof(x->qname)));
 	}
 	if (tar_source_finish(src, a, err) < 0)
 		return -1;

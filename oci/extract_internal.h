@@ -61,6 +61,7 @@ struct extractor {
 	char dir[PATH_MAX];    /* its parent */
 	char target[PATH_MAX]; /* its hardlink target, cleaned */
 	char tdir[PATH_MAX];   /* the target's parent */
+	const char *name;      /* the current entry's name in the tar (libarchive's) */
 	char qname[EXTRACT_QUOTE_MAX];
 };
 
