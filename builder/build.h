@@ -215,6 +215,8 @@ int build_step_run_exec(struct build_step_ctx *sc, struct build_layer *layer, bo
 			struct ocb_error *err);
 int build_step_copy_exec(struct build_step_ctx *sc, struct build_layer *layer, bool *empty,
 			 struct ocb_error *err);
+/* The step's workdir: its own, else the stage's, else the base image's, else "/". */
+int build_step_workdir(struct build_step_ctx *sc, char **out, struct ocb_error *err);
 /* What a run step runs with: env, workdir, user (the step's, else the
  * stage's, else the base image's). */
 struct build_run_env {

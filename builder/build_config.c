@@ -55,6 +55,24 @@ int build_resolve_workdir(const char *base, const char *dir, char **out, struct 
 	return 0;
 }
 
+int build_step_workdir(struct build_step_ctx *sc, char **out, struct ocb_error *err)
+{
+	const struct build_image *base = &sc->b->bases[sc->stage->index];
+	cleanup_free char *stage_wd = NULL;
+	const char *wd = base->config.config.working_dir;
+
+	if (sc->stage->workdir.value) {
+		if (build_resolve_workdir(wd, sc->stage->workdir.value, &stage_wd, err) < 0)
+			return -1;
+		wd = stage_wd;
+	}
+	if (sc->step->workdir.value)
+		return build_resolve_workdir(wd, sc->step->workdir.value, out, err);
+	if (!(*out = strdup(wd && *wd ? wd : "/")))
+		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+	return 0;
+}
+
 static int apply_cmds(const struct recipe_stage *st, struct oci_exec_config *c, struct ocb_error *err)
 {
 	char **v = NULL;

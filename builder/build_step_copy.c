@@ -45,25 +45,6 @@ int build_copy_created_by(const struct recipe_step *step, char **out, struct ocb
 	return 0;
 }
 
-/* The workdir `to` is relative to: the step's, the stage's, the base's. */
-static int copy_workdir(struct build_step_ctx *sc, char **out, struct ocb_error *err)
-{
-	const struct build_image *base = &sc->b->bases[sc->stage->index];
-	cleanup_free char *stage_wd = NULL;
-	const char *wd = base->config.config.working_dir;
-
-	if (sc->stage->workdir.value) {
-		if (build_resolve_workdir(wd, sc->stage->workdir.value, &stage_wd, err) < 0)
-			return -1;
-		wd = stage_wd;
-	}
-	if (sc->step->workdir.value)
-		return build_resolve_workdir(wd, sc->step->workdir.value, out, err);
-	if (!(*out = strdup(wd && *wd ? wd : "/")))
-		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-	return 0;
-}
-
 static int open_source(struct build_step_ctx *sc, struct build_copy_prep *p, char **label,
 		       struct ocb_error *err)
 {
@@ -140,7 +121,7 @@ static int plan_copy(struct build_step_ctx *sc, struct build_copy_prep *p, struc
 	struct copy_request req = {0};
 	int ret;
 
-	if (open_source(sc, p, &label, err) < 0 || copy_workdir(sc, &workdir, err) < 0)
+	if (open_source(sc, p, &label, err) < 0 || build_step_workdir(sc, &workdir, err) < 0)
 		return -1;
 	if (sc->img->n_layers && build_view_open(sc->b, sc->img, &p->dest_fd, err) < 0)
 		return -1;

@@ -38,25 +38,6 @@ static void run_plan_release(struct run_plan *p)
 	}
 }
 
-/* The step's workdir: its own, else the stage's, else the base image's. */
-static int plan_workdir(struct build_step_ctx *sc, struct build_run_env *p, struct ocb_error *err)
-{
-	const struct build_image *base = &sc->b->bases[sc->stage->index];
-	cleanup_free char *stage_wd = NULL;
-	const char *wd = base->config.config.working_dir;
-
-	if (sc->stage->workdir.value) {
-		if (build_resolve_workdir(wd, sc->stage->workdir.value, &stage_wd, err) < 0)
-			return -1;
-		wd = stage_wd;
-	}
-	if (sc->step->workdir.value)
-		return build_resolve_workdir(wd, sc->step->workdir.value, &p->workdir, err);
-	if (!(p->workdir = strdup(wd && *wd ? wd : "/")))
-		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-	return 0;
-}
-
 static const struct build_secret *find_secret(const struct build *b, const char *id)
 {
 	for (size_t i = 0; i < b->opts->n_secrets; i++)
@@ -104,7 +85,7 @@ int build_run_env(struct build_step_ctx *sc, struct build_run_env *re, struct oc
 	if (recipe_step_env(sc->b->recipe, sc->stage, step, (const char *const *)base->config.config.env,
 			    &r.env, err) < 0)
 		return -1;
-	if (plan_workdir(sc, &r, err) < 0) {
+	if (build_step_workdir(sc, &r.workdir, err) < 0) {
 		build_run_env_release(&r);
 		return -1;
 	}
