@@ -425,6 +425,28 @@ static void test_dangling_symlink_parent(void **state)
 	run_case(f, layer, OCB_EINVAL);
 }
 
+/* Symlink loops as parents or hardlink targets: errors, nothing made. */
+static void test_symlink_loops(void **state)
+{
+	struct fx *f = *state;
+	const struct tspec pair[] = {
+	    {.type = 'l', .name = "a", .arg = "b"},
+	    {.type = 'l', .name = "b", .arg = "/a"},
+	    {.type = 'f', .name = "a/x", .arg = "x"},
+	    {0},
+	};
+	const struct tspec self[] = {
+	    {.type = 'l', .name = "s", .arg = "./s"},
+	    {.type = 'h', .name = "h", .arg = "s/x"},
+	    {0},
+	};
+
+	run_case(f, pair, OCB_EINVAL);
+	run_case(f, self, OCB_EINVAL);
+	assert_false(exists_at(f->rootfd, "h"));
+	assert_false(exists_at(f->rootfd, "x"));
+}
+
 static void test_long_names(void **state)
 {
 	struct fx *f = *state;
@@ -539,6 +561,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_symlink_replaced_by_dir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_file_then_symlink_then_write, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dangling_symlink_parent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_symlink_loops, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_long_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bombs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_raw_headers, setup, teardown),
