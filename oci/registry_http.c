@@ -58,8 +58,8 @@ void reg_req_init(struct reg_req *q, const char *method, const char *url)
 
 static void resp_clear_headers(struct reg_resp *resp)
 {
-	char **h[] = {&resp->location, &resp->content_type,	&resp->docker_digest,
-		      &resp->range,    &resp->www_authenticate, &resp->retry_after};
+	char **h[] = {&resp->location,	       &resp->content_type, &resp->docker_digest, &resp->range,
+		      &resp->www_authenticate, &resp->retry_after,  &resp->content_range};
 	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
 		free(*h[i]);
 		*h[i] = NULL;
@@ -220,7 +220,10 @@ struct xfer {
 	uint64_t sent;
 	size_t body_cap;
 	bool too_big;
-	bool streamed_any; /* the sink got bytes */
+	bool streamed_any;   /* the sink got bytes */
+	bool body_started;   /* the first 2xx body bytes were checked */
+	uint64_t range_from; /* Range asked for in this request, 0 for none */
+	bool bad_range;
 	bool sink_failed;
 };
 
@@ -254,6 +257,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *opaque)
 	    {"Range", offsetof(struct reg_resp, range)},
 	    {"WWW-Authenticate", offsetof(struct reg_resp, www_authenticate)},
 	    {"Retry-After", offsetof(struct reg_resp, retry_after)},
+	    {"Content-Range", offsetof(struct reg_resp, content_range)},
 	};
 
 	if (len > REG_HEADER_MAX)
@@ -274,6 +278,28 @@ static size_t on_header(char *buf, size_t size, size_t n, void *opaque)
 	return len;
 }
 
+/* The first body bytes of a streamed answer: a resumed request must get a
+ * 206 for exactly the asked offset; a 200 (the registry ignored the Range)
+ * starts the sink over. */
+static int check_resumed(struct xfer *x, long status)
+{
+	struct ocb_error ignored = OCB_ERROR_INIT;
+	char want[48];
+
+	x->body_started = true;
+	if (x->range_from == 0)
+		return status == 206 ? (x->bad_range = true, -1) : 0;
+	if (status == 200) {
+		if (x->q->rewind && x->q->rewind(x->q->sink_opaque, &ignored) < 0)
+			return x->sink_failed = true, -1;
+		return 0;
+	}
+	snprintf(want, sizeof(want), "bytes %llu-", (unsigned long long)x->range_from);
+	if (status != 206 || !x->resp->content_range || strncmp(x->resp->content_range, want, strlen(want)))
+		return x->bad_range = true, -1;
+	return 0;
+}
+
 static size_t on_body(char *buf, size_t size, size_t n, void *opaque)
 {
 	struct xfer *x = opaque;
@@ -285,6 +311,8 @@ static size_t on_body(char *buf, size_t size, size_t n, void *opaque)
 	if (status >= 300 && status < 400)
 		return len; /* a redirect's body */
 	if (status >= 200 && status < 300 && x->q->sink) {
+		if (!x->body_started && check_resumed(x, status) < 0)
+			return 0;
 		x->streamed_any = true;
 		if (x->q->sink(x->q->sink_opaque, buf, len) < 0) {
 			x->sink_failed = true;
@@ -387,6 +415,7 @@ static int perform_once(struct oci_registry *r, CURL *h, const struct reg_req *q
 			char *errbuf)
 {
 	struct curl_slist *hdrs = NULL;
+	char range[48];
 	bool ok = true;
 	CURLcode rc;
 
@@ -400,6 +429,11 @@ static int perform_once(struct oci_registry *r, CURL *h, const struct reg_req *q
 	hdrs = add_header(hdrs, &ok, "Content-Range", q->content_range);
 	hdrs = add_header(hdrs, &ok, "Authorization", authorization);
 	hdrs = add_header(hdrs, &ok, "Expect", "");
+	if (q->resume_from && *q->resume_from > 0) {
+		x->range_from = *q->resume_from;
+		snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)x->range_from);
+		hdrs = add_header(hdrs, &ok, "Range", range);
+	}
 	if (!ok) {
 		curl_slist_free_all(hdrs);
 		return CURLE_OUT_OF_MEMORY;
@@ -534,6 +568,11 @@ int reg_do(struct oci_registry *r, void *curl, const struct reg_req *q, struct r
 			ocb_error_set(err, OCB_EFAIL, 0, "registry '%s': transfer of '%s' aborted", r->host,
 				      q->url);
 			goto fail;
+		} else if (x.bad_range) {
+			ocb_error_set(err, OCB_EINVAL, 0,
+				      "registry '%s': bad answer to a resumed download of '%s'", r->host,
+				      q->url);
+			goto fail;
 		} else if (x.too_big) {
 			ocb_error_set(err, OCB_ELIMIT, 0,
 				      "registry '%s': response from '%s' exceeds %zu bytes", r->host, q->url,
@@ -551,7 +590,9 @@ int reg_do(struct oci_registry *r, void *curl, const struct reg_req *q, struct r
 			goto fail;
 		}
 		sleep_ms(delay);
-		if (q->rewind && q->rewind(q->sink_opaque, err) < 0)
+		/* resume a stream that got bytes (Range); start anything else over */
+		if (q->rewind && !(q->resume_from && *q->resume_from > 0) &&
+		    q->rewind(q->sink_opaque, err) < 0)
 			goto fail;
 	}
 fail:

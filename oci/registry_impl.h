@@ -69,6 +69,10 @@ struct reg_req {
 	reg_sink_fn sink;
 	void *sink_opaque;
 	reg_rewind_fn rewind;
+	/* Streamed GETs: the bytes the sink holds.  A retry after a dropped
+	 * transfer asks for the rest (Range: bytes=N-); a 200 instead of a 206
+	 * rewinds the sink first. */
+	const uint64_t *resume_from;
 	int max_attempts;	   /* 0: REG_MAX_ATTEMPTS */
 	bool no_auth;		   /* no registry auth (token fetches) */
 	const char *authorization; /* sent only to url's own origin */
@@ -77,7 +81,8 @@ struct reg_req {
 struct reg_resp {
 	long status;
 	char *url; /* the URL that answered, after redirects */
-	char *location, *content_type, *docker_digest, *range, *www_authenticate, *retry_after;
+	char *location, *content_type, *docker_digest, *range, *www_authenticate, *retry_after,
+	    *content_range;
 	char *body; /* NUL-terminated; non-2xx bodies and unstreamed 2xx bodies */
 	size_t body_len;
 };

@@ -158,13 +158,14 @@ static int fetch_blob(struct oci_registry *r, void *curl, const char *repo, cons
 	q.sink = blob_write;
 	q.sink_opaque = &s;
 	q.rewind = blob_rewind;
+	q.resume_from = &s.got;
 	if (reg_do(r, curl, &q, &resp, err) < 0) {
 		if (s.failed && err)
 			*err = s.err;
 		ocb_error_wrap(err, "registry '%s': blob '%s' of '%s'", r->host, d->digest.str, repo);
 		goto out;
 	}
-	if (resp.status != 200) {
+	if (resp.status != 200 && resp.status != 206) { /* 206: a resumed download, checked by reg_do */
 		reg_status_error(r, &resp, err, "blob '%s' of '%s'", d->digest.str, repo);
 		goto out;
 	}

@@ -24,7 +24,8 @@ Actions:
              listener that logs whether an Authorization header arrived
              and serves the request from upstream with the original one
 
-Every request is logged to LOG as "METHOD PATH ACTION" (ACTION "-" when none);
+Every request is logged to LOG as "METHOD PATH ACTION" (ACTION "-" when none,
+then " range=bytes=N-" when the request had a Range header);
 the second listener logs "OTHER auth=yes|no PATH".
 """
 import http.client
@@ -110,7 +111,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     def handle_any(self):
         method, path = self.command, self.path
         action = pick_action(method, path)
-        log("%s %s %s" % (method, path, action or "-"))
+        rng = self.headers.get("Range")
+        log("%s %s %s%s" % (method, path, action or "-", " range=" + rng if rng else ""))
         if action in ("503", "500"):
             self.read_body()
             return self.error(int(action))

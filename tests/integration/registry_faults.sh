@@ -55,7 +55,8 @@ assert_eq "$(count '^PATCH .* drop$')" 1 "a PATCH was dropped"
 [ "$(count '^GET /v2/team/chunked/blobs/uploads/')" -ge 1 ] || fail "no upload status request after the drop"
 pass "chunked upload resumes after a dropped PATCH"
 
-# -- pull: 503 on the manifest, a blob dropped mid-body, 429, 500, a redirect to another host
+# -- pull: 503 on the manifest, a blob dropped mid-body (resumed with a Range), 429, 500,
+# a redirect to another host
 rules '[{"id": "f", "method": "GET", "path": "/manifests/", "action": "503", "times": 1},
 	{"id": "g", "method": "GET", "path": "/blobs/sha256:", "action": "drop", "times": 1},
 	{"id": "h", "method": "GET", "path": "/blobs/sha256:", "action": "429", "times": 1},
@@ -70,10 +71,26 @@ for b in "$T"/pulled/blobs/sha256/*; do
 done
 [ "$(count '^OTHER ')" -ge 1 ] || fail "the redirect to another host was not followed"
 assert_eq "$(count '^OTHER auth=yes')" 0 "an Authorization header reached the other host"
-for a in ' 503$' ' drop$' ' 429$' ' redirect$' ' 500$'; do
-	assert_eq "$(count "$a")" 1 "fault '$a' injected once"
+dropped=$(grep -E ' drop( range=.*)?$' "$PROXY_LOG" | awk '{print $2}')
+[ "$(grep -c "^GET $dropped .*range=bytes=[1-9]" "$PROXY_LOG")" -ge 1 ] ||
+	fail "the dropped download did not resume with a Range: $(cat "$PROXY_LOG")"
+for a in 503 drop 429 redirect 500; do
+	assert_eq "$(count " $a( range=.*)?\$")" 1 "fault '$a' injected once"
 done
 pass "pull through 503, a dropped blob, 429, 500 and a cross-host redirect (no credentials leaked)"
+
+# -- a download dropped mid-blob resumes where it stopped (206 from the registry)
+rules '[{"id": "m", "method": "GET", "path": "/blobs/sha256:", "action": "drop", "times": 1}]'
+: >"$PROXY_LOG"
+OCB_ROOT="$T/store5" "$OCB" pull "$PROXY/team/bb:1" >"$T/pull5.out" 2>"$T/pull5.err" || { cat "$T/pull5.err"; fail "resumed pull"; }
+assert_contains "$(cat "$T/pull5.out")" "$pushed" "resumed pull digest"
+dropped=$(grep -E ' drop$' "$PROXY_LOG" | awk '{print $2}')
+assert_eq "$(grep -cE "^GET $dropped - range=bytes=[1-9][0-9]*-$" "$PROXY_LOG")" 1 "one resumed request, forwarded"
+OCB_ROOT="$T/store5" "$OCB" save "$PROXY/team/bb:1" -o "oci:$T/pulled5:x" >/dev/null
+for b in "$T"/pulled5/blobs/sha256/*; do
+	[ "$(sha256sum "$b" | cut -d' ' -f1)" = "$(basename "$b")" ] || fail "resumed blob $(basename "$b") is corrupt"
+done
+pass "a dropped download resumes with a Range"
 
 # -- a corrupted blob is refused and not stored
 rules '[{"id": "k", "method": "GET", "path": "/blobs/sha256:", "action": "corrupt", "times": 100}]'
