@@ -63,7 +63,8 @@ static ssize_t source_fill(struct tar_source *s)
 	if (s->in.borrow) {
 		const void *p = NULL;
 		n = s->in.borrow(s->in.opaque, &p, &s->err);
-		s->cur = p;
+		if (n > 0)
+			s->cur = p; /* at the end cur stays the last chunk */
 	} else {
 		n = s->in.read(s->in.opaque, s->buf, TAR_SOURCE_BUF_SIZE, &s->err);
 		s->cur = s->buf;

@@ -622,6 +622,67 @@ static int sink_to_writer(void *opaque, const void *data, size_t len, struct ocb
 	return oci_blob_writer_write(opaque, data, len, err);
 }
 
+/* Store data as a blob compressed with algo. */
+static void put_blob(struct oci_blobstore *bs, const void *data, size_t len, enum oci_compression algo,
+		     struct oci_digest *digest)
+{
+	struct oci_blob_writer *w;
+	struct oci_compressor *c;
+
+	assert_ok(oci_blob_writer_open(bs, &w, &test_err));
+	if (algo == OCI_COMPRESSION_NONE) {
+		assert_ok(oci_blob_writer_write(w, data, len, &test_err));
+	} else {
+		assert_ok(oci_compressor_new(&c, algo, 0, sink_to_writer, w, &test_err));
+		assert_ok(oci_compressor_write(c, data, len, &test_err));
+		assert_ok(oci_compressor_finish(c, &test_err));
+		oci_compressor_free(c);
+	}
+	assert_ok(oci_blob_writer_commit(w, NULL, -1, digest, NULL, &test_err));
+}
+
+/* Blobs whose tar ends right after one zero block (and a part of another),
+ * or without any: the
+ * parser reads to the end of the stream (the read-ahead ring's last chunk is
+ * handed back) and accepts the first, refuses the second. */
+static void test_extract_blob_stream_ends(void **state)
+{
+	struct fx *f = *state;
+	const struct tspec layer[] = {{.type = 'f', .name = "a", .arg = "a"}, {0}};
+	int parent = open(f->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	enum oci_compression algos[] = {OCI_COMPRESSION_NONE, OCI_COMPRESSION_GZIP};
+	struct oci_blobstore bs;
+	char storedir[4096];
+	size_t len;
+	char *tar = tar_build(layer, 0, &len);
+
+	snprintf(storedir, sizeof(storedir), "%s/store", f->dir);
+	assert_ok(oci_blobstore_open(&bs, storedir, true, &test_err));
+	for (size_t i = 0; i < 2; i++) {
+		struct ocb_error err = OCB_ERROR_INIT;
+		struct oci_digest one, none;
+		char name[32];
+
+		/* header + data block + one zero block (+ 100 more zeros) */
+		put_blob(&bs, tar, 3 * 512 + (i ? 100 : 0), algos[i], &one);
+		put_blob(&bs, tar, 2 * 512, algos[i], &none);
+		snprintf(name, sizeof(name), "one%zu", i);
+		assert_ok(oci_extract_layer_to_new_dir(parent, name, &bs, &one, algos[i], NULL, NULL, NULL,
+						       &test_err));
+		snprintf(name, sizeof(name), "one%zu/a", i);
+		assert_content_at(parent, name, "a");
+		snprintf(name, sizeof(name), "none%zu", i);
+		assert_int_equal(
+		    oci_extract_layer_to_new_dir(parent, name, &bs, &none, algos[i], NULL, NULL, NULL, &err),
+		    -1);
+		assert_int_equal(err.code, OCB_EINVAL);
+		assert_non_null(strstr(err.msg, "end-of-archive"));
+	}
+	oci_blobstore_release(&bs);
+	free(tar);
+	close(parent);
+}
+
 /* A layer blob in a store: extracted with digest and diff_id checks; one
  * flipped byte is refused by digest, naming the blob. */
 static void test_extract_layer_blob(void **state)
@@ -653,25 +714,12 @@ static void test_extract_layer_blob(void **state)
 		struct oci_extract_stats st;
 		struct oci_digest digest;
 		struct ocb_error err = OCB_ERROR_INIT;
-		struct oci_blob_writer *w;
 		char name[32], hex_path[8192];
 		int fd;
 		unsigned char byte;
 		struct stat sb;
 
-		assert_ok(oci_blob_writer_open(&bs, &w, &test_err));
-		{
-			struct oci_compressor *c;
-			if (algos[i] == OCI_COMPRESSION_NONE) {
-				assert_ok(oci_blob_writer_write(w, tar, len, &test_err));
-			} else {
-				assert_ok(oci_compressor_new(&c, algos[i], 0, sink_to_writer, w, &test_err));
-				assert_ok(oci_compressor_write(c, tar, len, &test_err));
-				assert_ok(oci_compressor_finish(c, &test_err));
-				oci_compressor_free(c);
-			}
-		}
-		assert_ok(oci_blob_writer_commit(w, NULL, -1, &digest, NULL, &test_err));
+		put_blob(&bs, tar, len, algos[i], &digest);
 
 		snprintf(name, sizeof(name), "layer%zu", i);
 		assert_ok(oci_extract_layer_to_new_dir(parent, name, &bs, &digest, OCI_COMPRESSION_AUTO,
@@ -781,6 +829,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_extract_diff_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_into_new_dir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_layer_blob, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_extract_blob_stream_ends, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_extract_unprivileged, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
