@@ -223,10 +223,40 @@ static int parse_token_response(struct oci_registry *r, const struct reg_resp *r
 }
 
 /* GET a token for scope from the realm; called with r->lock held. */
+/* Docker's convention: user "<token>" means the secret is an OAuth2
+ * identity (refresh) token, exchanged with a POST instead of basic auth. */
+#define IDENTITY_TOKEN_USER "<token>"
+
+static bool has_identity_token(const struct oci_registry *r)
+{
+	return r->username && !strcmp(r->username, IDENTITY_TOKEN_USER) && r->password;
+}
+
+/* grant_type=refresh_token&service=S&client_id=ocb&scope=A B&refresh_token=T */
+static char *oauth_form(CURL *h, const struct oci_registry *r, const char *scope)
+{
+	char *body = NULL, *svc = curl_easy_escape(h, r->service ? r->service : "", 0);
+	char *sc = curl_easy_escape(h, scope ? scope : "", 0);
+	char *tok = curl_easy_escape(h, r->password, 0);
+
+	if (!svc || !sc || !tok ||
+	    asprintf(&body, "grant_type=refresh_token&client_id=ocb&service=%s&scope=%s&refresh_token=%s",
+		     svc, sc, tok) < 0)
+		body = NULL;
+	if (tok)
+		explicit_bzero(tok, strlen(tok));
+	curl_free(svc), curl_free(sc), curl_free(tok);
+	return body;
+}
+
+/* GET a token for scope from the realm (POST with an identity token);
+ * called with r->lock held. */
 static int fetch_token(struct oci_registry *r, CURL *h, const char *scope, char **out, struct ocb_error *err)
 {
-	cleanup_free char *url = token_url(h, r->realm, r->service, scope);
+	bool oauth = has_identity_token(r);
+	cleanup_free char *url = oauth ? strdup(r->realm) : token_url(h, r->realm, r->service, scope);
 	cleanup_free char *basic = NULL;
+	cleanup_free char *form = NULL;
 	struct reg_resp resp;
 	struct reg_req q;
 	int ret = -1;
@@ -237,24 +267,33 @@ static int fetch_token(struct oci_registry *r, CURL *h, const char *scope, char 
 		return ocb_error_set(err, OCB_EAUTH, 0,
 				     "registry '%s': refusing token realm '%s' (not https)", r->host,
 				     r->realm);
-	if (r->username && !(basic = basic_header(r, err)))
-		return -1;
-	reg_req_init(&q, "GET", url);
+	if (oauth ? !(form = oauth_form(h, r, scope)) : r->username && !(basic = basic_header(r, err)))
+		return oauth ? ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory") : -1;
+	reg_req_init(&q, oauth ? "POST" : "GET", url);
 	q.no_auth = true;
 	q.authorization = basic;
+	if (form) {
+		q.body = form;
+		q.body_len = strlen(form);
+		q.content_type = "application/x-www-form-urlencoded";
+	}
 	if (reg_do(r, h, &q, &resp, err) < 0)
-		return ocb_error_wrap(err, "token for '%s'", scope ? scope : "(none)");
-	if (resp.status != 200)
+		ret = ocb_error_wrap(err, "token for '%s'", scope ? scope : "(none)");
+	else if (resp.status != 200)
 		reg_status_error(r, &resp, err, "token server refused %s%s%s",
-				 r->username ? "the credentials" : "anonymous access", scope ? " for " : "",
-				 scope ? scope : "");
+				 oauth	       ? "the identity token"
+				 : r->username ? "the credentials"
+					       : "anonymous access",
+				 scope ? " for " : "", scope ? scope : "");
 	else
 		ret = parse_token_response(r, &resp, out, err);
 	if (ret < 0 && err)
 		err->code = OCB_EAUTH;
 	if (basic)
 		explicit_bzero(basic, strlen(basic));
-	reg_resp_release(&resp);
+	if (form)
+		explicit_bzero(form, strlen(form));
+	reg_resp_release(&resp); /* reg_do leaves it empty on failure */
 	return ret;
 }
 
@@ -267,7 +306,7 @@ int reg_auth_header(struct oci_registry *r, void *curl, const char *scope, char 
 
 	*out = NULL;
 	pthread_mutex_lock(&r->lock);
-	if (r->auth_kind == REG_AUTH_BASIC && r->username) {
+	if (r->auth_kind == REG_AUTH_BASIC && r->username && !has_identity_token(r)) {
 		if (!(*out = basic_header(r, err)))
 			ret = -1;
 	} else if (r->auth_kind == REG_AUTH_BEARER) {

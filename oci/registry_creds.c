@@ -159,11 +159,15 @@ static int entry_creds(const json_t *e, char **user, char **secret, struct ocb_e
 {
 	json_t *auth = json_object_get(e, "auth");
 	json_t *u = json_object_get(e, "username"), *pw = json_object_get(e, "password");
+	json_t *idt = json_object_get(e, "identitytoken");
 	cleanup_free char *plain = NULL;
 	size_t len = 0;
 	char *colon;
 
-	if (json_is_string(auth) && json_string_length(auth)) {
+	if (json_is_string(idt) && json_string_length(idt)) { /* Docker's "<token>" convention */
+		*user = strdup("<token>");
+		*secret = strdup(json_string_value(idt));
+	} else if (json_is_string(auth) && json_string_length(auth)) {
 		if (oci_registry_base64_decode(json_string_value(auth), &plain, &len, err) < 0)
 			return -1;
 		if (strlen(plain) != len || !(colon = strchr(plain, ':'))) {

@@ -5,6 +5,8 @@
   registry-token-server.py PORT KEY.pem CERT.pem USER PASSWORD LOG
 
 GET /token?service=S&scope=repository:NAME:ACTIONS... with basic auth USER:PASSWORD
+(or POST /token with the OAuth2 form grant_type=refresh_token,
+refresh_token="refresh-" + PASSWORD, service, scope separated by spaces)
 answers {"token": JWT, "access_token": JWT, "expires_in": 300}, granting every
 requested action (anonymous requests get 401).  The JWT is RS256 with the
 certificate in x5c, as distribution's `auth: token` (rootcertbundle = CERT.pem)
@@ -60,6 +62,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def answer(self, ok, service, scopes):
+        if not ok:
+            body = json.dumps({"errors": [{"code": "UNAUTHORIZED",
+                                           "message": "bad credentials"}]}).encode()
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        token = make_token(service, scopes, USER)
+        body = json.dumps({"token": token, "access_token": token, "expires_in": 300}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        form = urllib.parse.parse_qs(self.rfile.read(n).decode(), keep_blank_values=True)
+        ok = (self.path == "/token" and form.get("grant_type") == ["refresh_token"]
+              and form.get("refresh_token") == ["refresh-" + PASSWORD])
+        scopes = [s for s in form.get("scope", [""])[0].split(" ") if s]
+        with open(LOG, "a") as f:
+            f.write("oauth %s %s\n" % (",".join(scopes) or "-", "auth" if ok else "refused"))
+        self.answer(ok, form.get("service", [""])[0], scopes)
+
     def do_GET(self):
         url = urllib.parse.urlparse(self.path)
         q = urllib.parse.parse_qs(url.query)
@@ -74,22 +104,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         scopes = q.get("scope", [])
         with open(LOG, "a") as f:
             f.write("token %s %s\n" % (",".join(scopes) or "-", "auth" if ok else "anonymous"))
-        if url.path != "/token" or not ok:
-            body = json.dumps({"errors": [{"code": "UNAUTHORIZED",
-                                           "message": "bad credentials"}]}).encode()
-            self.send_response(401)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        token = make_token(q.get("service", [""])[0], scopes, USER)
-        body = json.dumps({"token": token, "access_token": token, "expires_in": 300}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.answer(url.path == "/token" and ok, q.get("service", [""])[0], scopes)
 
 
 http.server.ThreadingHTTPServer(("127.0.0.1", int(PORT)), Handler).serve_forever()

@@ -71,3 +71,17 @@ OCB_ROOT="$T/store4" "$OCB" push "$REGISTRY/team/bb:1" "$REGISTRY/team2/bb:1" 2>
 [ "$(grep -c '^mounted' "$T/mount.err")" = 2 ] || fail "token auth: want 2 mounts: $(cat "$T/mount.err")"
 assert_contains "$(cat "$TOKEN_LOG")" "repository:team2/bb:pull,push,repository:team/bb:pull" "mount scope"
 pass "bearer tokens: login, push, pull, mount, wrong password"
+
+# -- an identity token (OAuth2 refresh token) in config.json, as `docker login` stores for some registries
+jq --arg r "$REGISTRY" '.auths[$r] = {"identitytoken": "refresh-tok pw"}' "$DOCKER_CONFIG/config.json" >"$T/cfg"
+mv "$T/cfg" "$DOCKER_CONFIG/config.json"
+: >"$TOKEN_LOG"
+"$OCB" push bb:1 "$REGISTRY/team/idt:1" >/dev/null 2>&1 || fail "push with an identity token"
+assert_eq "$(grep -c '^oauth repository:team/idt:pull,push auth$' "$TOKEN_LOG")" 1 "token from the refresh token (POST)"
+assert_eq "$(grep -c '^token ' "$TOKEN_LOG")" 0 "no basic-auth token request with an identity token"
+jq --arg r "$REGISTRY" '.auths[$r] = {"identitytoken": "refresh-wrong"}' "$DOCKER_CONFIG/config.json" >"$T/cfg"
+mv "$T/cfg" "$DOCKER_CONFIG/config.json"
+expect_exit 3 "$OCB" push bb:1 "$REGISTRY/team/idt:1"
+assert_contains "$(cat "$T/stderr")" "refused the identity token" "a wrong identity token"
+if grep -q "refresh-wrong" "$T/stderr"; then fail "the identity token appears in a message"; fi
+pass "identity tokens (OAuth2 refresh) from config.json"

@@ -51,7 +51,8 @@ static void test_lookup(void **state)
 			  "\"https://index.docker.io/v1/\": {\"auth\": \"aHViOmh1YnB3\"},"
 			  "\"http://r.example:5000/v2/\": {\"auth\": \"YWxpY2U6czNjcjN0Og==\"},"
 			  "\"plain.example\": {\"username\": \"bob\", \"password\": \"pw\"},"
-			  "\"bad.example\": {\"auth\": \"bm9jb2xvbg==\"}},"
+			  "\"bad.example\": {\"auth\": \"bm9jb2xvbg==\"},"
+			  "\"idt.example\": {\"auth\": \"MDAwOg==\", \"identitytoken\": \"rt-1\"}},"
 			  "\"credHelpers\": {\"helped.example\": \"ocb-test-missing\"}}";
 
 	assert_int_equal(oci_registry_creds_lookup(dir, "r.example:5000", &user, &secret, &test_err), 0);
@@ -66,6 +67,11 @@ static void test_lookup(void **state)
 	free(user), free(secret);
 	assert_int_equal(oci_registry_creds_lookup(dir, "plain.example", &user, &secret, &test_err), 1);
 	assert_string_equal(secret, "pw");
+	free(user), free(secret);
+	/* an identity token wins over auth, as Docker's "<token>" user */
+	assert_int_equal(oci_registry_creds_lookup(dir, "idt.example", &user, &secret, &test_err), 1);
+	assert_string_equal(user, "<token>");
+	assert_string_equal(secret, "rt-1");
 	free(user), free(secret);
 	user = secret = NULL;
 	assert_int_equal(oci_registry_creds_lookup(dir, "r.example", &user, &secret, &test_err), 0);
