@@ -113,7 +113,7 @@ int build_plan(struct build *b, struct ocb_error *err)
 	for (size_t i = 0; i < b->recipe->n_warnings; i++)
 		fprintf(stderr, "ocb: warning: %s\n", b->recipe->warnings[i]);
 	if (recipe_graph_build(b->recipe, b->recipe->target_stage, &b->graph, err) < 0 ||
-	    check_arches(b, err) < 0 || default_context(b, err) < 0)
+	    check_arches(b, err) < 0 || default_context(b, err) < 0 || build_copy_init(b, err) < 0)
 		return -1;
 	n = b->recipe->n_stages;
 	b->bases = calloc(n, sizeof(*b->bases));
