@@ -75,14 +75,15 @@ enum xattr_policy {
 	XATTR_PRIVILEGED, /* needs root: skipped and counted, or OCB_EENV when strict */
 };
 
-/* trusted.overlay.* steers overlayfs (opaque, redirect, metacopy): a layer
- * never sets it. */
+/* trusted.overlay.* (and user.overlay.*, its name under overlayfs' userxattr
+ * option, as in rootless mounts) steers overlayfs: opaque, redirect,
+ * metacopy, whiteout.  A layer never sets it. */
 static enum xattr_policy xattr_policy(const struct extractor *x, const char *name)
 {
+	if (!strncmp(name, "trusted.overlay.", 16) || !strncmp(name, "user.overlay.", 13))
+		return XATTR_DROP;
 	if (!strncmp(name, "user.", 5))
 		return XATTR_APPLY;
-	if (!strncmp(name, "trusted.overlay.", 16))
-		return XATTR_DROP;
 	if (!strncmp(name, "security.", 9) || !strncmp(name, "trusted.", 8) ||
 	    !strcmp(name, "system.posix_acl_access") || !strcmp(name, "system.posix_acl_default"))
 		return x->privileged ? XATTR_APPLY : XATTR_PRIVILEGED;

@@ -139,6 +139,11 @@ static void test_extract_xattrs(void **state)
 	     .arg = "x",
 	     .xattr_name = "trusted.overlay.opaque",
 	     .xattr_value = "y"},
+	    {.type = 'f',
+	     .name = "u",
+	     .arg = "x",
+	     .xattr_name = "user.overlay.redirect",
+	     .xattr_value = "/etc"},
 	    {0},
 	};
 	struct oci_extract_stats st;
@@ -150,10 +155,13 @@ static void test_extract_xattrs(void **state)
 
 	assert_ok(tar_extract(f->rootfd, tar, len, NULL, &st, &test_err));
 	free(tar);
-	/* trusted.overlay.* never comes from a tar. */
-	assert_true(st.skipped_xattrs >= 1);
+	/* trusted.overlay.* and user.overlay.* never come from a tar (each is
+	 * counted per pax record: libarchive writes SCHILY. and LIBARCHIVE.). */
+	assert_true(st.skipped_xattrs >= 2);
 	snprintf(path, sizeof(path), "%s/rootfs/o", f->dir);
 	assert_true(getxattr(path, "trusted.overlay.opaque", val, sizeof(val)) < 0);
+	snprintf(path, sizeof(path), "%s/rootfs/u", f->dir);
+	assert_true(getxattr(path, "user.overlay.redirect", val, sizeof(val)) < 0);
 	snprintf(path, sizeof(path), "%s/rootfs/f", f->dir);
 	n = getxattr(path, "user.test", val, sizeof(val));
 	if (n < 0 && errno == ENOTSUP)
