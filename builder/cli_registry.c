@@ -180,3 +180,46 @@ int cli_registry_mount_sources(const struct oci_layout *store, const struct oci_
 	*n = nv;
 	return 0;
 }
+
+int cli_registry_pull(struct oci_layout *store, const struct oci_ref *ref, const struct oci_platform *want,
+		      bool tls_verify, struct oci_descriptor *top, struct ocb_error *err)
+{
+	struct oci_registry *r = NULL;
+	struct oci_descriptor d = {0};
+	cleanup_free char *name = oci_ref_local_name(ref);
+	int ret = -1;
+
+	if (!name)
+		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+	if (cli_registry_open(ref->registry, tls_verify, NULL, NULL, &r, err) < 0)
+		return -1;
+	if (oci_registry_pull(r, ref, store, want, &d, err) == 0 &&
+	    oci_layout_set_ref(store, name, &d, err) == 0) {
+		ret = 0;
+		if (top) {
+			*top = d;
+			memset(&d, 0, sizeof(d));
+		}
+	}
+	oci_descriptor_release(&d);
+	oci_registry_free(r);
+	return ret;
+}
+
+int cli_registry_push(const struct oci_layout *store, const struct oci_descriptor *top,
+		      const struct oci_ref *dest, bool tls_verify, struct ocb_error *err)
+{
+	struct oci_registry_source *sources = NULL;
+	struct oci_registry *r = NULL;
+	size_t n_sources = 0;
+	int ret = -1;
+
+	if (cli_registry_open(dest->registry, tls_verify, NULL, NULL, &r, err) < 0)
+		return -1;
+	if (cli_registry_mount_sources(store, dest, &sources, &n_sources, err) == 0 &&
+	    oci_registry_push(r, store, top, dest, sources, n_sources, err) == 0)
+		ret = 0;
+	oci_registry_sources_free(sources, n_sources);
+	oci_registry_free(r);
+	return ret;
+}

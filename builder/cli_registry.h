@@ -25,6 +25,18 @@ int cli_registry_host(const char *arg, char **out, struct ocb_error *err);
 
 struct oci_layout;
 struct oci_ref;
+struct oci_platform;
+struct oci_descriptor;
+
+/* Pull ref into store and name it ref's local name ("reg/repo:tag"): an
+ * index resolves to want (NULL keeps the whole index).  *top (may be NULL)
+ * gets the stored descriptor.  For `ocb pull` and a recipe's `from`. */
+int cli_registry_pull(struct oci_layout *store, const struct oci_ref *ref, const struct oci_platform *want,
+		      bool tls_verify, struct oci_descriptor *top, struct ocb_error *err);
+/* Push top from store to dest, mounting blobs from the store's other names
+ * on dest's registry.  For `ocb push` and `ocb build --push`. */
+int cli_registry_push(const struct oci_layout *store, const struct oci_descriptor *top,
+		      const struct oci_ref *dest, bool tls_verify, struct ocb_error *err);
 /* The repositories of dest's registry that local images are named after,
  * each with the blobs those images reach: a push mounts blobs from them. */
 int cli_registry_mount_sources(const struct oci_layout *store, const struct oci_ref *dest,

@@ -77,7 +77,6 @@ int cmd_pull(int argc, char **argv, struct ocb_error *err)
 	struct oci_platform want = {0};
 	struct oci_layout store = {0};
 	struct oci_descriptor top = {0};
-	struct oci_registry *r = NULL;
 	cleanup_free char *name = NULL;
 	int ret = -1;
 
@@ -92,22 +91,17 @@ int cmd_pull(int argc, char **argv, struct ocb_error *err)
 		goto out;
 	}
 	if (cli_store_open(&store, true, err) < 0 ||
-	    cli_registry_open(ref.registry, o.tls_verify, NULL, NULL, &r, err) < 0)
-		goto out;
-	if (oci_registry_pull(r, &ref, &store, o.all ? NULL : &want, &top, err) < 0)
+	    cli_registry_pull(&store, &ref, o.all ? NULL : &want, o.tls_verify, &top, err) < 0)
 		goto out;
 	if (!(name = oci_ref_local_name(&ref))) {
 		ocb_error_set(err, OCB_EFAIL, 0, "out of memory");
 		goto out;
 	}
-	if (oci_layout_set_ref(&store, name, &top, err) < 0)
-		goto out;
 	printf("pulled %s %s\n", name, top.digest.str);
 	ret = 0;
 out:
 	if (ret < 0)
 		ocb_error_wrap(err, "pull '%s'", o.ref);
-	oci_registry_free(r);
 	oci_descriptor_release(&top);
 	oci_layout_release(&store);
 	oci_platform_release(&want);

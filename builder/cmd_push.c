@@ -61,10 +61,7 @@ int cmd_push(int argc, char **argv, struct ocb_error *err)
 	struct oci_ref dest = {0};
 	struct oci_layout store = {0};
 	struct oci_descriptor top = {0};
-	struct oci_registry *r = NULL;
 	cleanup_free char *name = NULL;
-	struct oci_registry_source *sources = NULL;
-	size_t n_sources = 0;
 	cleanup_free char *full = NULL;
 	int ret = -1;
 
@@ -76,10 +73,7 @@ int cmd_push(int argc, char **argv, struct ocb_error *err)
 		goto out;
 	if (oci_layout_lookup(&store, src, &top, &name, err) < 0)
 		goto out;
-	if (cli_registry_open(dest.registry, tls_verify, NULL, NULL, &r, err) < 0)
-		goto out;
-	if (cli_registry_mount_sources(&store, &dest, &sources, &n_sources, err) < 0 ||
-	    oci_registry_push(r, &store, &top, &dest, sources, n_sources, err) < 0)
+	if (cli_registry_push(&store, &top, &dest, tls_verify, err) < 0)
 		goto out;
 	if (!(full = oci_ref_full_name(&dest))) {
 		ocb_error_set(err, OCB_EFAIL, 0, "out of memory");
@@ -90,8 +84,6 @@ int cmd_push(int argc, char **argv, struct ocb_error *err)
 out:
 	if (ret < 0)
 		ocb_error_wrap(err, "push '%s'", src ? src : "");
-	oci_registry_free(r);
-	oci_registry_sources_free(sources, n_sources);
 	oci_descriptor_release(&top);
 	oci_layout_release(&store);
 	oci_ref_release(&dest);
