@@ -258,8 +258,8 @@ static int not_found(struct copy_planner *pl, const struct recipe_str *s, bool g
 
 	if (glob)
 		return copy_fail_at(err, &s->pos, OCB_ENOTFOUND, 0,
-				    "copy source '%s' matches nothing in %s%s%s", s->value, label,
-				    ig ? " (after " : "", ig ? ig : "");
+				    "copy source '%s' matches nothing in %s%s%s%s", s->value, label,
+				    ig ? " (after " : "", ig ? ig : "", ig ? ")" : "");
 	return copy_fail_at(err, &s->pos, OCB_ENOTFOUND, 0, "copy source '%s' not found in %s%s%s%s",
 			    s->value, label, ig ? " (or excluded by " : "", ig ? ig : "", ig ? ")" : "");
 }
