@@ -112,6 +112,7 @@ static void build_release(struct build *b)
 	free(b->tmp_dir);
 	free(b->root);
 	pthread_mutex_destroy(&b->lock);
+	pthread_mutex_destroy(&b->digest_lock);
 }
 
 static int build_finish(struct build *b, struct ocb_error *err)
@@ -137,6 +138,7 @@ int build_run(const struct build_options *opts, struct ocb_error *err)
 	int ret = -1;
 
 	pthread_mutex_init(&b.lock, NULL);
+	pthread_mutex_init(&b.digest_lock, NULL);
 	if (geteuid() != 0) {
 		ocb_error_set(
 		    err, OCB_EENV, 0,

@@ -1,8 +1,9 @@
 /* The build executor behind `ocb build` (issue 4, docs/build.md).
  *
  * build_run() loads the recipe for one platform, resolves every stage's base
- * (builder/build_base.c), runs the needed stages in waves, the stages of a
- * wave in parallel on up to opts->jobs threads (builder/build_exec.c), each
+ * (builder/build_base.c), runs the needed stages in parallel on up to
+ * opts->jobs threads, each as soon as the stages it depends on are done
+ * (builder/build_exec.c), each
  * stage's steps in order (builder/build_stage.c, build_step_run.c,
  * build_step_copy.c), assembles the target stage's image config and manifest
  * in the local store (builder/build_config.c) and writes the outputs
@@ -113,9 +114,10 @@ struct build {
 	char *context; /* the build context directory */
 	struct snapshot_dir *snapshots;
 	struct recipe_ignore *ignore;		/* the context's .ocbignore/.dockerignore */
-	struct copy_digest_cache *digest_cache; /* under lock */
-	struct build_cache *cache;		/* NULL with --no-cache... see layer_bs */
-	struct oci_blobstore *layer_bs;		/* where step layers are written */
+	struct copy_digest_cache *digest_cache; /* under digest_lock */
+	pthread_mutex_t digest_lock;
+	struct build_cache *cache;	/* NULL with --no-cache... see layer_bs */
+	struct oci_blobstore *layer_bs; /* where step layers are written */
 	struct progress *progress;
 	struct oci_platform platform; /* the target platform */
 	char created[32];	      /* RFC 3339: SOURCE_DATE_EPOCH or now */
@@ -153,7 +155,7 @@ int build_resolve_base(struct build *b, size_t s, struct ocb_error *err);
 int build_resolve_image(struct build *b, const char *name, const struct recipe_pos *pos,
 			const struct oci_platform *want, struct build_image *out, struct ocb_error *err);
 
-/* build_exec.c: run the needed stages wave by wave. */
+/* build_exec.c: run the needed stages, each once its dependencies are done. */
 int build_exec(struct build *b, struct ocb_error *err);
 
 /* build_stage.c: run stage s's steps over its base into b->result[s]. */

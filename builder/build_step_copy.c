@@ -138,9 +138,9 @@ static int plan_copy(struct build_step_ctx *sc, struct build_copy_prep *p, struc
 		return chain_digest(sc, &sc->b->result[sc->step->copy.from_stage], workdir, &p->digest, err);
 	if (sc->step->copy.origin == RECIPE_COPY_IMAGE)
 		return chain_digest(sc, &p->from_image, workdir, &p->digest, err);
-	pthread_mutex_lock(&sc->b->lock);
+	pthread_mutex_lock(&sc->b->digest_lock);
 	ret = copy_plan_digest(p->plan, sc->b->digest_cache, &p->digest, err);
-	pthread_mutex_unlock(&sc->b->lock);
+	pthread_mutex_unlock(&sc->b->digest_lock);
 	return ret;
 }
 

@@ -37,3 +37,25 @@ pass "independent stages ran at the same time"
 ls=$(ev left start); le=$(ev left done); rs=$(ev right start); re=$(ev right done)
 [ "$rs" -ge "$le" ] || [ "$ls" -ge "$re" ] || fail "--jobs 1 overlapped: left $ls..$le right $rs..$re"
 pass "--jobs 1 serialises"
+
+# A stage starts when its own dependencies are done, not when a whole wave is:
+# "next" needs only the fast "quick" and must start while "slow" still runs.
+cat >"$T/dag.toml" <<'R'
+version = 1
+[stages.slow]
+from = "busybox:latest"
+steps = [ { run = "sleep 2; echo slow > /slow" } ]
+[stages.quick]
+from = "busybox:latest"
+steps = [ { run = "echo quick > /quick" } ]
+[stages.next]
+from = "quick"
+steps = [ { run = "cat /quick > /next" } ]
+[stages.final]
+from = "next"
+steps = [ { copy = ["/slow"], from = "slow", to = "/" } ]
+R
+"$OCB" build "$T/dag.toml" --progress json --jobs 3 >/dev/null 2>"$T/events" || { cat "$T/events"; fail "dag build"; }
+ns=$(ev next start); se=$(ev slow done)
+[ "$ns" -lt "$se" ] || fail "stage next started at $ns ms, after slow ended at $se ms"
+pass "a stage starts as soon as its dependencies are done"
