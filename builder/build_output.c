@@ -72,6 +72,8 @@ int build_write_metadata(struct build *b, const char *path, struct ocb_error *er
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
 	if (b->store_name)
 		json_object_set_new(doc, "image_name", json_string(b->store_name));
+	json_object_set_new(doc, "platform", json_string(b->recipe->target_platform.str));
+	json_object_set_new(doc, "target", json_string(b->recipe->stages[b->recipe->target_stage].name));
 	if (!(buf = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)))
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
 	if (!(f = fopen(path, "we")))

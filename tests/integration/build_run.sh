@@ -35,6 +35,7 @@ assert_contains "$(cat "$T/log1")" "[a 1/2] RUN echo hello > a.txt" "progress na
 assert_contains "$(cat "$T/log1")" "step-one-output" "step output is shown"
 d1=$(cat "$T/digest1")
 assert_contains "$(cat "$T/meta.json")" "\"image_digest\": \"$d1\"" "metadata file"
+assert_eq "$(jq -r '.platform + " " + .target' "$T/meta.json")" "linux/amd64 b" "metadata platform and target"
 "$OCB" inspect runonly:1 >"$T/inspect"
 assert_contains "$(cat "$T/inspect")" "Entrypoint: /bin/cat /w/a.txt" "entrypoint"
 assert_contains "$(cat "$T/inspect")" "User:       app" "user"
