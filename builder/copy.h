@@ -93,7 +93,8 @@ int copy_plan(const struct copy_request *req, struct copy_plan **out, struct ocb
 /* Digest of what the layer will hold, for the cache key: for every entry
  * in layer order its destination name, type, mode and owner (after chmod
  * and chown), size, content bytes (streamed), symlink target, device
- * numbers and hardlink structure; never mtimes (nor xattrs).  cache may be
+ * numbers, hardlink structure, and the xattrs of regular files; never
+ * mtimes.  cache may be
  * NULL.  Cost: every regular file is read (about 0.7 GB/s of sha256 here;
  * the cache makes a second pass over unchanged files stat-only).  For a
  * stage or image source the builder can key on the source's identity (its

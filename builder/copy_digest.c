@@ -7,7 +7,10 @@
  * when the file is a hardlink to an earlier entry, "<len>:<target>" for a
  * symlink and "<major>,<minor>" for a device.  No mtimes: touching a file
  * must not miss the cache.  File contents are streamed; their digests can
- * be remembered by (dev, ino, size, mtime, ctime) in a copy_digest_cache. */
+ * be remembered by (dev, ino, size, mtime, ctime) in a copy_digest_cache
+ * (setting an xattr changes the ctime).  A regular file's extended
+ * attributes that the layer keeps (security.capability, user.*) are folded
+ * into its digest; other entries' xattrs are not hashed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "builder/copy_impl.h"
@@ -154,6 +158,98 @@ static void hash_str(struct oci_hasher *h, const char *s)
 	oci_hasher_update(h, s, strlen(s));
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names of fd's xattrs: into buf (size bytes), or on ERANGE into a
+ * malloc'd *big; 0 when it has none. */
+static ssize_t list_xattrs(int fd, char *buf, size_t size, char **big, char **names)
+{
+	ssize_t len = flistxattr(fd, buf, size);
+
+	*names = buf;
+	if (len < 0 && errno == ERANGE) {
+		len = flistxattr(fd, NULL, 0);
+		if (len > 0 && !(*big = malloc((size_t)len))) {
+			errno = ENOMEM;
+			return -1;
+		}
+		if (len > 0)
+			len = flistxattr(fd, *big, (size_t)len);
+		*names = *big;
+	}
+	if (len < 0 && (errno == ENOTSUP || errno == ENODATA))
+		return 0;
+	return len;
+}
+
+/* The extended attributes the layer writer keeps, sorted by name, into h;
+ * *any set when there was one.  Most files have none: one syscall. */
+static int hash_xattrs(int fd, struct oci_hasher *h, bool *any, struct ocb_error *err)
+{
+	enum { VALUE_MAX = 65536 };
+	char small[1024], *names;
+	cleanup_free char *big = NULL;
+	cleanup_free char *value = NULL;
+	cleanup_free char **v = NULL;
+	ssize_t len = list_xattrs(fd, small, sizeof(small), &big, &names);
+	size_t n = 0;
+
+	*any = false;
+	if (len < 0)
+		return ocb_error_sys(err, "cannot list extended attributes");
+	if (len == 0)
+		return 0;
+	if (!(v = calloc((size_t)len, sizeof(*v))) || !(value = malloc(VALUE_MAX)))
+		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+	for (char *p = names; p < names + len; p += strlen(p) + 1)
+		if (*p && oci_layer_xattr_kept(p))
+			v[n++] = p;
+	qsort(v, n, sizeof(*v), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		ssize_t vl = fgetxattr(fd, v[i], value, VALUE_MAX);
+		char num[32];
+		if (vl < 0 && errno == ENODATA)
+			continue;
+		if (vl < 0)
+			return ocb_error_sys(err, "cannot read extended attribute '%s'", v[i]);
+		hash_str(h, v[i]);
+		oci_hasher_update(h, num, (size_t)snprintf(num, sizeof(num), "%zd:", vl));
+		oci_hasher_update(h, value, (size_t)vl);
+		*any = true;
+	}
+	return 0;
+}
+
+/* The content digest, folded with the kept xattrs when the file has any
+ * (a file without them keeps its plain content digest). */
+static int content_and_xattrs(int fd, const char *src, struct oci_digest *out, uint64_t *size,
+			      struct ocb_error *err)
+{
+	struct oci_digest content;
+	struct oci_hasher h;
+	bool any = false;
+	int rc;
+
+	if (oci_digest_fd(fd, &content, size, err) < 0)
+		return ocb_error_wrap(err, "'%s'", src);
+	if (oci_hasher_init(&h, err) < 0)
+		return -1;
+	oci_hasher_update(&h, content.str, strlen(content.str));
+	oci_hasher_update(&h, " xattrs ", 8);
+	rc = hash_xattrs(fd, &h, &any, err);
+	if (rc == 0)
+		oci_hasher_final(&h, out);
+	oci_hasher_release(&h);
+	if (rc < 0)
+		return ocb_error_wrap(err, "'%s'", src);
+	if (!any)
+		*out = content;
+	return 0;
+}
+
 static int file_digest(const struct copy_plan *p, const struct copy_entry *e, struct copy_digest_cache *cache,
 		       struct oci_digest *out, struct ocb_error *err)
 {
@@ -174,8 +270,8 @@ static int file_digest(const struct copy_plan *p, const struct copy_entry *e, st
 	k = key_of(&st);
 	if (cache_find(cache, &k, out))
 		return 0;
-	if (oci_digest_fd(fd, out, &size, err) < 0)
-		return ocb_error_wrap(err, "'%s'", e->src);
+	if (content_and_xattrs(fd, e->src, out, &size, err) < 0)
+		return -1;
 	if (size != (uint64_t)st.st_size)
 		return ocb_error_set(err, OCB_EFAIL, 0, "'%s' changed while the build read it", e->src);
 	cache_put(cache, &k, out);

@@ -124,6 +124,10 @@ void oci_layer_writer_abort(struct oci_layer_writer *w);
 int oci_layer_from_dir(struct oci_blobstore *bs, int dirfd, const struct oci_layer_options *opts,
 		       struct oci_layer_desc *out, struct ocb_error *err);
 
+/* Whether the writer keeps the extended attribute name (see the list at the
+ * top), for callers that hash what a layer will hold. */
+bool oci_layer_xattr_kept(const char *name);
+
 /* The order oci_layer_add_tree() uses: compare two sibling names, a
  * directory's name as if it ended in '/'.  For callers that walk trees
  * themselves (overlay diffs) and want the same layer. */

@@ -25,6 +25,11 @@ static bool xattr_skipped(const char *name)
 	return false;
 }
 
+bool oci_layer_xattr_kept(const char *name)
+{
+	return !xattr_skipped(name);
+}
+
 static int grow(void **p, size_t *cap, size_t want, size_t elem, struct ocb_error *err)
 {
 	void *n;

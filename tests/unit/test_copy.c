@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -681,6 +682,24 @@ static void test_digest(void **state)
 	assert_int_equal(chmod(p, 0755), 0);
 	digest_of(f, &s, cache, &d2);
 	assert_string_not_equal(d1.str, d2.str);
+	/* An xattr the layer keeps changes the digest (when the fs takes them). */
+	if (setxattr(p, "user.ocb-test", "1", 1, 0) == 0) {
+		digest_of(f, &s, cache, &d0);
+		assert_string_not_equal(d0.str, d2.str);
+		assert_int_equal(removexattr(p, "user.ocb-test"), 0);
+		digest_of(f, &s, cache, &d0);
+		assert_string_equal(d0.str, d2.str);
+		/* More names than the first listing buffer holds. */
+		for (int i = 0; i < 40; i++) {
+			char name[64];
+			snprintf(name, sizeof(name), "user.a-rather-long-attribute-name-number-%02d", i);
+			assert_int_equal(setxattr(p, name, "v", 1, 0), 0);
+		}
+		digest_of(f, &s, cache, &d0);
+		assert_string_not_equal(d0.str, d2.str);
+		digest_of(f, &s, NULL, &d1);
+		assert_string_equal(d0.str, d1.str);
+	}
 	assert_int_equal(unlinkat(f->ctx_fd, "d/l", 0), 0);
 	assert_int_equal(symlinkat("b", f->ctx_fd, "d/l"), 0);
 	digest_of(f, &s, cache, &d1);

@@ -752,6 +752,18 @@ static void test_name_cmp(void **state)
 	assert_true(oci_layer_name_cmp("\xff", false, "a", false) > 0); /* bytes are unsigned */
 }
 
+static void test_xattr_kept(void **state)
+{
+	(void)state;
+	assert_true(oci_layer_xattr_kept("user.x"));
+	assert_true(oci_layer_xattr_kept("security.capability"));
+	assert_true(oci_layer_xattr_kept("trusted.other"));
+	assert_false(oci_layer_xattr_kept("security.selinux"));
+	assert_false(oci_layer_xattr_kept("trusted.overlay.opaque"));
+	assert_false(oci_layer_xattr_kept("user.overlay.redirect"));
+	assert_false(oci_layer_xattr_kept("system.posix_acl_access"));
+}
+
 static void test_options_from_env(void **state)
 {
 	struct oci_layer_options opts = {0};
@@ -787,6 +799,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_failed_layer_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tree_prefix_and_empty, setup, teardown),
 	    cmocka_unit_test(test_name_cmp),
+	    cmocka_unit_test(test_xattr_kept),
 	    cmocka_unit_test(test_options_from_env),
 	};
 
