@@ -84,18 +84,18 @@ struct copy_request {
 struct copy_plan;
 
 /* Resolve sources, expand globs, apply exclusions, map names and metadata.
- * Errors: OCB_ENOTFOUND (missing source, glob matching nothing, unknown
- * chown user/group), OCB_EINVAL (several sources without a directory
- * `to`, bad glob or exclude pattern, bad chown), OCB_EUNSAFE (".." in a
- * context source), all as "FILE:LINE:COL: ..." at the offending value. */
+ * The plan keeps its own dup of source_root_fd (the caller may close its
+ * fd); dest_root_fd is used only during this call.  Errors: OCB_ENOTFOUND (missing source, glob matching
+ * nothing, unknown chown user/group), OCB_EINVAL (several sources without a directory `to`, bad glob or
+ * exclude pattern, bad chown), OCB_EUNSAFE (".." in a context source), all as "FILE:LINE:COL: ..." at the
+ * offending value. */
 int copy_plan(const struct copy_request *req, struct copy_plan **out, struct ocb_error *err);
 
 /* Digest of what the layer will hold, for the cache key: for every entry
  * in layer order its destination name, type, mode and owner (after chmod
  * and chown), size, content bytes (streamed), symlink target, device
  * numbers, hardlink structure, and the xattrs of regular files; never
- * mtimes.  cache may be
- * NULL.  Cost: every regular file is read (about 0.7 GB/s of sha256 here;
+ * mtimes.  cache may be NULL.  Cost: every regular file is read (about 0.7 GB/s of sha256 here;
  * the cache makes a second pass over unchanged files stat-only).  For a
  * stage or image source the builder can key on the source's identity (its
  * layer chain) and the step's fields instead, and skip copy_plan() and the
