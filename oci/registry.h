@@ -120,17 +120,23 @@ int oci_registry_push(struct oci_registry *r, const struct oci_layout *src, cons
 char *oci_registry_host_of(const char *s);
 /* The config directory: $DOCKER_CONFIG, else $HOME/.docker. */
 int oci_registry_config_dir(char **out, struct ocb_error *err);
-/* Credentials for host from dir/config.json: credHelpers[host], else auths
- * (keys "host", "https://host", "http://host/...", Docker Hub's
- * "https://index.docker.io/v1/"), else credsStore.  Returns 1 with *user and
+/* Credentials for host from dir/config.json, picked as Docker does: the
+ * helper credHelpers[host], else the helper credsStore (run as
+ * `docker-credential-NAME get`), else the auths entry (keys "host",
+ * "https://host", "http://host/...", Docker Hub's
+ * "https://index.docker.io/v1/"; `auth` base64 or `username`/`password`; an
+ * `identitytoken` comes back as user "<token>").  Returns 1 with *user and
  * *secret (caller frees) when found, 0 when none. */
 int oci_registry_creds_lookup(const char *dir, const char *host, char **user, char **secret,
 			      struct ocb_error *err);
-/* Store user:secret as auths[host].auth (base64), keeping every other entry;
- * the file is replaced atomically with mode 0600. */
+/* Store user:secret for host: through the helper that would be asked for
+ * them (`store`, the file keeping an empty auths entry, as Docker does), else
+ * as auths[host].auth (base64).  Every other entry is kept; the file is
+ * replaced atomically with mode 0600. */
 int oci_registry_creds_store(const char *dir, const char *host, const char *user, const char *secret,
 			     struct ocb_error *err);
-/* Remove host's auths entry; OCB_ENOTFOUND when there is none. */
+/* Remove host's credentials (helper `erase` and the auths entry);
+ * OCB_ENOTFOUND when there were none. */
 int oci_registry_creds_erase(const char *dir, const char *host, struct ocb_error *err);
 
 #endif

@@ -204,14 +204,14 @@ static bool helper_name_ok(const char *s)
 	return true;
 }
 
-/* Run `docker-credential-NAME get`, server on stdin; its stdout in *out. */
-static int run_helper(const char *name, const char *server, char **out, size_t *len, int *status,
-		      struct ocb_error *err)
+/* Run `docker-credential-NAME ACTION` with input on stdin; its stdout in *out. */
+static int run_helper(const char *name, const char *action, const char *input, char **out, size_t *len,
+		      int *status, struct ocb_error *err)
 {
 	cleanup_free char *prog = NULL;
 	int in[2] = {-1, -1}, outp[2] = {-1, -1};
 	posix_spawn_file_actions_t fa;
-	char *argv[3] = {NULL, "get", NULL};
+	char *argv[3] = {NULL, (char *)action, NULL};
 	pid_t pid;
 	int rc, ret = -1;
 
@@ -236,7 +236,7 @@ static int run_helper(const char *name, const char *server, char **out, size_t *
 	{
 		struct sigaction ign = {.sa_handler = SIG_IGN}, old;
 		sigaction(SIGPIPE, &ign, &old);
-		(void)!write(in[1], server, strlen(server));
+		(void)!write(in[1], input, strlen(input));
 		sigaction(SIGPIPE, &old, NULL);
 	}
 	close(in[1]);
@@ -267,7 +267,7 @@ static int helper_get(const char *name, const char *host, char **user, char **se
 
 	if (!helper_name_ok(name))
 		return ocb_error_set(err, OCB_EINVAL, 0, "bad credential helper name '%s'", name);
-	if (run_helper(name, server, &out, &len, &status, err) < 0)
+	if (run_helper(name, "get", server, &out, &len, &status, err) < 0)
 		return -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (out && strstr(out, "credentials not found"))
@@ -293,36 +293,66 @@ static int helper_get(const char *name, const char *host, char **user, char **se
 	return 1;
 }
 
+/* The helper that holds host's credentials, as Docker picks it:
+ * credHelpers[host], else credsStore; NULL when the file holds them. */
+static const char *helper_for(const json_t *cfg, const char *host)
+{
+	json_t *helpers = json_object_get(cfg, "credHelpers"), *store = json_object_get(cfg, "credsStore"),
+	       *v;
+	const char *key;
+
+	json_object_foreach(helpers, key, v)
+	{
+		if (json_is_string(v) && key_matches(key, host))
+			return json_string_value(v);
+	}
+	if (json_is_string(store) && json_string_length(store))
+		return json_string_value(store);
+	return NULL;
+}
+
 int oci_registry_creds_lookup(const char *dir, const char *host, char **user, char **secret,
 			      struct ocb_error *err)
 {
 	cleanup_json json_t *cfg = NULL;
-	json_t *helpers, *auths, *store, *v;
-	const char *key;
+	const char *helper, *key;
+	json_t *v;
 	int rc;
 
 	if (read_config(dir, &cfg, err) < 0)
 		return -1;
 	if (!cfg)
 		return 0;
-	helpers = json_object_get(cfg, "credHelpers");
-	json_object_foreach(helpers, key, v)
-	{
-		if (json_is_string(v) && key_matches(key, host))
-			return helper_get(json_string_value(v), host, user, secret, err);
-	}
-	auths = json_object_get(cfg, "auths");
-	json_object_foreach(auths, key, v)
+	if ((helper = helper_for(cfg, host)))
+		return helper_get(helper, host, user, secret, err);
+	json_object_foreach(json_object_get(cfg, "auths"), key, v)
 	{
 		if (!key_matches(key, host))
 			continue;
 		if ((rc = entry_creds(v, user, secret, err)) != 0)
 			return rc < 0 ? ocb_error_wrap(err, "docker config '%s' entry '%s'", dir, key) : 1;
 	}
-	store = json_object_get(cfg, "credsStore");
-	if (json_is_string(store) && json_string_length(store))
-		return helper_get(json_string_value(store), host, user, secret, err);
 	return 0;
+}
+
+/* `docker-credential-NAME store` or `erase`. */
+static int helper_change(const char *name, const char *action, const char *input, const char *host,
+			 struct ocb_error *err)
+{
+	cleanup_free char *out = NULL;
+	size_t len = 0;
+	int status = 0;
+
+	if (!helper_name_ok(name))
+		return ocb_error_set(err, OCB_EINVAL, 0, "bad credential helper name '%s'", name);
+	if (run_helper(name, action, input, &out, &len, &status, err) < 0)
+		return -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (out && strstr(out, "credentials not found"))
+		return ocb_error_set(err, OCB_ENOTFOUND, 0, "not logged in to '%s'", host);
+	return ocb_error_set(err, OCB_EENV, 0, "credential helper 'docker-credential-%s %s' failed for '%s'",
+			     name, action, host);
 }
 
 static int write_config(const char *dir, const json_t *cfg, struct ocb_error *err)
@@ -352,14 +382,43 @@ static int write_config(const char *dir, const json_t *cfg, struct ocb_error *er
 	return 0;
 }
 
+/* {"ServerURL","Username","Secret"} for a helper's store; *out malloc'd. */
+static int helper_payload(const char *host, const char *user, const char *secret, char **out,
+			  struct ocb_error *err)
+{
+	const char *server = !strcmp(host, "docker.io") ? DOCKER_HUB_KEY : host;
+	cleanup_json json_t *j =
+	    json_pack("{ssssss}", "ServerURL", server, "Username", user, "Secret", secret);
+
+	if (!j || !(*out = json_dumps(j, JSON_COMPACT)))
+		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* The auths key for host: an existing one that names it, else Docker's. */
+static const char *auths_key(const json_t *auths, const char *host)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)auths, k, v)
+	{
+		if (key_matches(k, host))
+			return k;
+	}
+	return !strcmp(host, "docker.io") ? DOCKER_HUB_KEY : host;
+}
+
 int oci_registry_creds_store(const char *dir, const char *host, const char *user, const char *secret,
 			     struct ocb_error *err)
 {
 	cleanup_json json_t *cfg = NULL;
 	cleanup_free char *plain = NULL;
 	cleanup_free char *b64 = NULL;
-	const char *key = NULL, *k;
-	json_t *auths, *entry, *v;
+	cleanup_free char *payload = NULL;
+	cleanup_free char *key = NULL;
+	const char *helper;
+	json_t *auths, *entry;
 	int ret;
 
 	if (strchr(user, ':'))
@@ -373,38 +432,54 @@ int oci_registry_creds_store(const char *dir, const char *host, const char *user
 		if (!(auths = json_object()) || json_object_set_new(cfg, "auths", auths) < 0)
 			return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
 	}
-	json_object_foreach(auths, k, v)
-	{
-		if (key_matches(k, host)) {
-			key = k;
-			break;
-		}
-	}
-	if (!key)
-		key = !strcmp(host, "docker.io") ? DOCKER_HUB_KEY : host;
-	if (asprintf(&plain, "%s:%s", user, secret) < 0)
+	if (!(key = strdup(auths_key(auths, host))))
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-	ret = oci_registry_base64_encode(plain, strlen(plain), &b64, err);
-	explicit_bzero(plain, strlen(plain));
-	if (ret < 0)
-		return -1;
-	if (!(entry = json_pack("{ss}", "auth", b64)) || json_object_set_new(auths, key, entry) < 0)
+	if ((helper = helper_for(cfg, host))) {
+		/* Like Docker: the secret goes to the helper, the file keeps an empty entry. */
+		ret = helper_payload(host, user, secret, &payload, err);
+		if (ret == 0)
+			ret = helper_change(helper, "store", payload, host, err);
+		if (payload)
+			explicit_bzero(payload, strlen(payload));
+		if (ret < 0)
+			return -1;
+		entry = json_object();
+	} else {
+		if (asprintf(&plain, "%s:%s", user, secret) < 0)
+			return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+		ret = oci_registry_base64_encode(plain, strlen(plain), &b64, err);
+		explicit_bzero(plain, strlen(plain));
+		if (ret < 0)
+			return -1;
+		entry = json_pack("{ss}", "auth", b64);
+	}
+	if (!entry || json_object_set_new(auths, key, entry) < 0)
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
 	ret = write_config(dir, cfg, err);
-	explicit_bzero(b64, strlen(b64));
+	if (b64)
+		explicit_bzero(b64, strlen(b64));
 	return ret;
 }
 
 int oci_registry_creds_erase(const char *dir, const char *host, struct ocb_error *err)
 {
 	cleanup_json json_t *cfg = NULL;
+	const char *helper, *k;
 	json_t *auths, *v;
-	const char *k;
 	void *tmp;
 	bool found = false;
 
 	if (read_config(dir, &cfg, err) < 0)
 		return -1;
+	if (cfg && (helper = helper_for(cfg, host))) {
+		const char *server = !strcmp(host, "docker.io") ? DOCKER_HUB_KEY : host;
+		if (helper_change(helper, "erase", server, host, err) < 0) {
+			if (!err || err->code != OCB_ENOTFOUND)
+				return -1;
+		} else {
+			found = true;
+		}
+	}
 	auths = cfg ? json_object_get(cfg, "auths") : NULL;
 	json_object_foreach_safe(auths, tmp, k, v)
 	{

@@ -118,6 +118,56 @@ static void test_helper(void **state)
 	free(dir);
 }
 
+/* A credsStore helper keeping one credential in a file next to itself. */
+static void test_helper_store_erase(void **state)
+{
+	char *dir = testutil_mkdtemp();
+	char path[4096], env[8192];
+	char *user = NULL, *secret = NULL, *text;
+	const char *old_path = getenv("PATH");
+	char *saved = old_path ? strdup(old_path) : NULL;
+	struct ocb_error err = OCB_ERROR_INIT;
+	const char *script = "#!/bin/sh\nd=$(dirname \"$0\")\n"
+			     "case \"$1\" in\n"
+			     "store) cat >\"$d/stored\" ;;\n"
+			     "get) cat >/dev/null; [ -f \"$d/stored\" ] && exec cat \"$d/stored\";"
+			     " echo 'credentials not found in native keychain'; exit 1 ;;\n"
+			     "erase) read s; [ -f \"$d/stored\" ] && exec rm \"$d/stored\";"
+			     " echo 'credentials not found in native keychain'; exit 1 ;;\n"
+			     "esac\n";
+	const char *cfg = "{\"credsStore\": \"ocbstore\", \"auths\": {\"r.example\": {\"auth\": \"eDp5\"}}}";
+
+	snprintf(path, sizeof(path), "%s/docker-credential-ocbstore", dir);
+	testutil_write_file(path, script, strlen(script));
+	assert_int_equal(chmod(path, 0755), 0);
+	snprintf(env, sizeof(env), "%s:%s", dir, saved ? saved : "/usr/bin:/bin");
+	setenv("PATH", env, 1);
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	testutil_write_file(path, cfg, strlen(cfg));
+
+	/* with a credsStore, the file's auth entry is not used (as in Docker) */
+	assert_int_equal(oci_registry_creds_lookup(dir, "r.example", &user, &secret, &test_err), 0);
+	assert_ok(oci_registry_creds_store(dir, "r.example", "u1", "s1", &test_err));
+	text = read_text(path);
+	assert_null(strstr(text, "eDp5")); /* the old secret left the file */
+	assert_null(strstr(text, "s1"));   /* the new one never entered it */
+	assert_non_null(strstr(text, "r.example"));
+	free(text);
+	assert_int_equal(oci_registry_creds_lookup(dir, "r.example", &user, &secret, &test_err), 1);
+	assert_string_equal(user, "u1");
+	assert_string_equal(secret, "s1");
+	free(user), free(secret);
+	assert_ok(oci_registry_creds_erase(dir, "r.example", &test_err));
+	assert_int_equal(oci_registry_creds_lookup(dir, "r.example", &user, &secret, &test_err), 0);
+	assert_int_equal(oci_registry_creds_erase(dir, "r.example", &err), -1);
+	assert_int_equal(err.code, OCB_ENOTFOUND);
+	if (saved)
+		setenv("PATH", saved, 1);
+	free(saved);
+	testutil_rmtree(dir);
+	free(dir);
+}
+
 static void test_store_keeps_entries(void **state)
 {
 	char *dir = testutil_mkdtemp();
@@ -173,6 +223,7 @@ int main(void)
 	    cmocka_unit_test(test_base64),
 	    cmocka_unit_test(test_lookup),
 	    cmocka_unit_test(test_helper),
+	    cmocka_unit_test(test_helper_store_erase),
 	    cmocka_unit_test(test_store_keeps_entries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
