@@ -21,7 +21,9 @@
  *    never followed: an existing symlink there is replaced, never written
  *    through.
  *  - Hardlink targets are resolved in the root the same way and must not be
- *    directories (OCB_EUNSAFE); a missing target is OCB_EINVAL.
+ *    directories (OCB_EUNSAFE); a missing one is OCB_ENOTFOUND, one behind a
+ *    non-directory or a symlink loop OCB_EINVAL.  linkat() never follows the
+ *    target: a link to a symlink links the symlink.
  *  - Whiteouts: `.wh.` alone, `.wh..` and `.wh...` are refused (OCB_EUNSAFE);
  *    other `.wh..wh.*` names (aufs metadata) are ignored.  A whiteout removes
  *    NAME (recursively, never following symlinks) in its in-root parent.
@@ -33,8 +35,9 @@
  *    unprivileged user namespace, counts as unprivileged); otherwise they are
  *    skipped and counted in stats.skipped_devices, or refused with OCB_EENV
  *    under OCI_EXTRACT_STRICT.  Xattrs: unprivileged, only user.*; as root also
- *    security.*, trusted.* and system.posix_acl_*; trusted.overlay.* from a
- *    tar is always dropped (it would steer overlayfs).  Skipped xattrs are
+ *    security.*, trusted.* and system.posix_acl_*; trusted.overlay.* and
+ *    user.overlay.* from a tar are always dropped (they would steer
+ *    overlayfs).  Skipped xattrs are
  *    counted (or OCB_EENV under OCI_EXTRACT_STRICT); xattrs on symlinks are
  *    skipped.  Owners are set (numeric ids) only as root.
  *  - Bounds (OCB_ELIMIT): total declared file bytes, entry count, xattr value
