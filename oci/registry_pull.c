@@ -162,7 +162,7 @@ static int fetch_blob(struct oci_registry *r, void *curl, const char *repo, cons
 	if (reg_do(r, curl, &q, &resp, err) < 0) {
 		if (s.failed && err)
 			*err = s.err;
-		ocb_error_wrap(err, "registry '%s': blob '%s' of '%s'", r->host, d->digest.str, repo);
+		ocb_error_wrap(err, "registry '%s': repository '%s'", r->host, repo);
 		goto out;
 	}
 	if (resp.status != 200 && resp.status != 206) { /* 206: a resumed download, checked by reg_do */
@@ -172,7 +172,7 @@ static int fetch_blob(struct oci_registry *r, void *curl, const char *repo, cons
 	ret = oci_blob_writer_commit(s.w, &d->digest, d->size, NULL, NULL, err);
 	s.w = NULL;
 	if (ret < 0)
-		ocb_error_wrap(err, "registry '%s': blob of '%s'", r->host, repo);
+		ocb_error_wrap(err, "registry '%s': repository '%s'", r->host, repo);
 out:
 	oci_blob_writer_abort(s.w);
 	reg_resp_release(&resp);
@@ -262,7 +262,7 @@ static int pull_tree(struct oci_registry *r, const char *repo, const char *buf, 
 
 	if (oci_media_kind(d->media_type) == OCI_KIND_MANIFEST) {
 		if (pull_blobs(r, repo, buf, len, dst, err) < 0)
-			return ocb_error_wrap(err, "'%s'", d->digest.str);
+			return ocb_error_wrap(err, "manifest '%s'", d->digest.str);
 		return store_manifest(r, dst, buf, len, d, err);
 	}
 	if (depth >= PULL_NEST_MAX)
