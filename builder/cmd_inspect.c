@@ -131,7 +131,7 @@ static void print_text(json_t *d)
 	json_object_foreach(json_object_get(c, "ExposedPorts"), key, v) printf("%-12s%s\n", "Expose:", key);
 	json_object_foreach(json_object_get(c, "Labels"), key, v)
 	    printf("%-12s%s=%s\n", "Label:", key, json_string_value(v));
-	print_strv("Healthcheck:", json_object_get(json_object_get(c, "Healthcheck"), "Test"));
+	print_strv("Health:", json_object_get(json_object_get(c, "Healthcheck"), "Test"));
 	printf("%-12s%zu\n",
 	       "Layers:", json_array_size(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids")));
 }
