@@ -179,8 +179,9 @@ static int upload_offset(struct oci_registry *r, void *curl, const struct push *
 		reg_status_error(r, &resp, err, "upload status");
 	else if (resp.location && take_location(r, &resp, location, err) < 0)
 		;
-	else if (!resp.range)
-		*next = 0, ret = 0;
+	else if (!resp.range || !strcmp(resp.range, "0-0") || !strcmp(resp.range, "bytes=0-0"))
+		*next = 0, ret = 0; /* "0-0" is what distribution says for an empty upload (and for 1 byte:
+				       then the next PATCH gets a 416 and the upload starts over) */
 	else if (oci_registry_parse_range(resp.range, next, err) == 0)
 		ret = 0;
 	reg_resp_release(&resp);
@@ -199,9 +200,10 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-/* PATCH chunks from *location, resuming after failures; 0 when all sent. */
+/* PATCH chunks from *location, resuming after failures; 0 when all sent.
+ * *restart says a new upload session may succeed (416, repeated failures). */
 static int upload_chunks(struct oci_registry *r, void *curl, const struct push *p, int fd, uint64_t size,
-			 char **location, struct ocb_error *err)
+			 char **location, bool *restart, struct ocb_error *err)
 {
 	uint64_t off = 0;
 	int failures = 0;
@@ -229,13 +231,14 @@ static int upload_chunks(struct oci_registry *r, void *curl, const struct push *
 		if (rc == 0) {
 			long st = resp.status;
 			if (st < 500) {
+				*restart = st == 416; /* the registry holds other bytes than we think */
 				reg_status_error(r, &resp, err, "PATCH upload to '%s'", p->repo);
 				reg_resp_release(&resp);
 				return -1;
 			}
 			reg_resp_release(&resp);
 		}
-		if (++failures >= REG_MAX_ATTEMPTS)
+		if (++failures >= REG_MAX_ATTEMPTS && (*restart = true))
 			return rc < 0 ? -1
 				      : ocb_error_set(err, OCB_EFAIL, 0,
 						      "registry '%s': chunked upload failed", r->host);
@@ -265,7 +268,7 @@ static int upload_once(struct oci_registry *r, void *curl, const struct push *p,
 	*transient = false;
 	if ((rc = start_upload(r, curl, p, d, &location, err)) != 0)
 		return rc;
-	if (chunked && upload_chunks(r, curl, p, fd, size, &location, err) < 0)
+	if (chunked && upload_chunks(r, curl, p, fd, size, &location, transient, err) < 0)
 		return -1;
 	if (!(url = with_digest(location, &d->digest)))
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
@@ -275,7 +278,9 @@ static int upload_once(struct oci_registry *r, void *curl, const struct push *p,
 	}
 	rc = 0;
 	if (resp.status != 201) {
-		*transient = resp.status >= 500 || resp.status == 429;
+		/* a chunked upload the registry assembled wrong (DIGEST_INVALID after
+		 * resumes) gets a fresh session too */
+		*transient = resp.status >= 500 || resp.status == 429 || (chunked && resp.status == 400);
 		rc = reg_status_error(r, &resp, err, "PUT blob '%s' to '%s'", d->digest.str, p->repo);
 	} else if (resp.docker_digest && strcmp(resp.docker_digest, d->digest.str)) {
 		rc = ocb_error_set(err, OCB_EDIGEST, 0, "registry '%s' stored blob '%s' as '%s'", r->host,

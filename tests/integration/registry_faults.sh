@@ -53,6 +53,13 @@ assert_eq "$(upstream_digest team/chunked:1)" "$pushed2" "chunked push digest"
 [ "$(count '^PATCH ')" -gt 10 ] || fail "the big layer was not sent in chunks: $(count '^PATCH ') PATCHes"
 assert_eq "$(count '^PATCH .* drop$')" 1 "a PATCH was dropped"
 [ "$(count '^GET /v2/team/chunked/blobs/uploads/')" -ge 1 ] || fail "no upload status request after the drop"
+# the first PATCH of an upload dropped: the registry reports "0-0" (nothing)
+rules '[{"id": "e0", "method": "PATCH", "path": "/blobs/uploads/", "action": "drop", "times": 1}]'
+: >"$PROXY_LOG"
+OCB_REGISTRY_CHUNK_THRESHOLD=262144 OCB_REGISTRY_CHUNK_SIZE=131072 \
+	"$OCB" push bb:2 "$PROXY/team/chunked0:1" >"$T/push3.out" 2>"$T/push3.err" || { cat "$T/push3.err"; fail "chunked push, first PATCH dropped"; }
+assert_eq "$(upstream_digest team/chunked0:1)" "$pushed2" "chunked push digest (first PATCH dropped)"
+assert_eq "$(count '^POST /v2/team/chunked0/blobs/uploads/')" 2 "one upload session per blob, none restarted"
 pass "chunked upload resumes after a dropped PATCH"
 
 # -- pull: 503 on the manifest, a blob dropped mid-body (resumed with a Range), 429, 500,
