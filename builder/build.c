@@ -14,6 +14,7 @@
 #include "builder/progress.h"
 #include "builder/snapshot.h"
 #include "oci/cleanup.h"
+#include "oci/epoch.h"
 #include "oci/ref.h"
 #include "oci/banned.h"
 
@@ -36,8 +37,8 @@ static int open_store(struct build *b, struct ocb_error *err)
 
 static int set_times(struct build *b, struct ocb_error *err)
 {
-	long long epoch = -1;
-	int rc = cli_source_date_epoch(&epoch, err);
+	int64_t epoch = -1;
+	int rc = oci_source_date_epoch(&epoch, err);
 
 	if (rc < 0)
 		return -1;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "oci/cleanup.h"
+#include "oci/epoch.h"
 #include "oci/layout.h"
 
 #include "oci/banned.h"
@@ -36,23 +37,6 @@ int cli_store_root(char **out, struct ocb_error *err)
 	return 0;
 }
 
-int cli_source_date_epoch(long long *epoch, struct ocb_error *err)
-{
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	char *end = NULL;
-	long long v;
-
-	if (!s || !*s)
-		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v < 0)
-		return ocb_error_set(err, OCB_EINVAL, 0,
-				     "SOURCE_DATE_EPOCH '%s' is not a non-negative integer", s);
-	*epoch = v;
-	return 1;
-}
-
 int cli_store_open(struct oci_layout *store, bool create, struct ocb_error *err)
 {
 	cleanup_free char *root = NULL;
@@ -70,10 +54,10 @@ int cli_store_open(struct oci_layout *store, bool create, struct ocb_error *err)
 
 int cli_created_time(char *buf, size_t size, struct ocb_error *err)
 {
-	long long epoch = 0;
+	int64_t epoch = 0;
 	struct tm tm;
 	time_t t;
-	int rc = cli_source_date_epoch(&epoch, err);
+	int rc = oci_source_date_epoch(&epoch, err);
 
 	if (rc < 0)
 		return -1;

@@ -10,9 +10,6 @@
 
 /* *out is malloc'd. */
 int cli_store_root(char **out, struct ocb_error *err);
-/* SOURCE_DATE_EPOCH from the environment: 1 and *epoch set when present and
- * valid, 0 when absent, -1 (OCB_EINVAL) when malformed. */
-int cli_source_date_epoch(long long *epoch, struct ocb_error *err);
 
 #endif
 

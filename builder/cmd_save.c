@@ -13,6 +13,7 @@
 #include "builder/cli_store.h"
 #include "oci/archive.h"
 #include "oci/cleanup.h"
+#include "oci/epoch.h"
 #include "oci/layout.h"
 #include "oci/ref.h"
 #include "oci/banned.h"
@@ -90,10 +91,10 @@ int cmd_save(int argc, char **argv, struct ocb_error *err)
 	struct oci_layout store = {0};
 	struct oci_descriptor top = {0};
 	cleanup_free char *name = NULL;
-	long long epoch = 0;
+	int64_t epoch = 0;
 	int ret = -1;
 
-	if (parse_args(argc, argv, &o, err) < 0 || cli_source_date_epoch(&epoch, err) < 0)
+	if (parse_args(argc, argv, &o, err) < 0 || oci_source_date_epoch(&epoch, err) < 0)
 		return -1;
 	if (cli_store_open(&store, false, err) < 0)
 		return -1;

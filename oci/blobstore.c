@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "oci/cleanup.h"
+#include "oci/fdio.h"
 #include "oci/banned.h"
 
 #define BLOBS_DIR	"blobs/sha256"
@@ -34,23 +35,6 @@ struct oci_blob_writer {
 	uint64_t size;
 	uint64_t flushed; /* bytes handed to writeback so far */
 };
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static int mkdir_p(const char *path, struct ocb_error *err)
 {
@@ -108,7 +92,7 @@ static int ensure_layout_file(int root_fd, struct ocb_error *err)
 	fd = open_tmpfile(root_fd, tmp, err);
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, LAYOUT_CONTENT, sizeof(LAYOUT_CONTENT) - 1) < 0 || fsync(fd) < 0) {
+	if (oci_write_all(fd, LAYOUT_CONTENT, sizeof(LAYOUT_CONTENT) - 1) < 0 || fsync(fd) < 0) {
 		ocb_error_sys(err, "cannot write '%s'", LAYOUT_FILE);
 		unlinkat(root_fd, tmp, 0);
 		return -1;
@@ -376,7 +360,7 @@ static void writer_start_writeback(struct oci_blob_writer *w)
 
 int oci_blob_writer_write(struct oci_blob_writer *w, const void *data, size_t len, struct ocb_error *err)
 {
-	if (write_all(w->fd, data, len) < 0)
+	if (oci_write_all(w->fd, data, len) < 0)
 		return ocb_error_sys(err, "cannot write blob in '%s'", w->bs->path);
 	oci_hasher_update(&w->hasher, data, len);
 	w->size += len;

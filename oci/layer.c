@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "oci/cleanup.h"
+#include "oci/epoch.h"
 #include "oci/layer_impl.h"
 #include "oci/banned.h"
 
@@ -25,18 +26,13 @@
 
 int oci_layer_options_from_env(struct oci_layer_options *opts, struct ocb_error *err)
 {
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	char *end = NULL;
-	long long v;
+	int64_t epoch;
+	int rc = oci_source_date_epoch(&epoch, err);
 
-	if (!s || !*s)
-		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v < 0 || end == s)
-		return ocb_error_set(err, OCB_EINVAL, 0, "invalid SOURCE_DATE_EPOCH '%.40s'", s);
+	if (rc <= 0)
+		return rc;
 	opts->clamp_mtime = true;
-	opts->source_date_epoch = v;
+	opts->source_date_epoch = epoch;
 	return 0;
 }
 
