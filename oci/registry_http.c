@@ -569,10 +569,14 @@ int reg_do(struct oci_registry *r, void *curl, const struct reg_req *q, struct r
 				      q->url);
 			goto fail;
 		} else if (x.bad_range) {
-			ocb_error_set(err, OCB_EINVAL, 0,
-				      "registry '%s': bad answer to a resumed download of '%s'", r->host,
-				      q->url);
-			goto fail;
+			/* a 206 for other bytes than asked: start the stream over, once per attempt */
+			if (n >= max || !q->rewind || q->rewind(q->sink_opaque, err) < 0) {
+				ocb_error_set(err, OCB_EINVAL, 0,
+					      "registry '%s': bad answer to a resumed download of '%s'",
+					      r->host, q->url);
+				goto fail;
+			}
+			continue;
 		} else if (x.too_big) {
 			ocb_error_set(err, OCB_ELIMIT, 0,
 				      "registry '%s': response from '%s' exceeds %zu bytes", r->host, q->url,

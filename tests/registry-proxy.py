@@ -20,6 +20,8 @@ Actions:
   drop       GET: send the headers and half of the body, then close;
              other methods: read half of the request body, then close
   corrupt    forward, flip one byte of the response body
+  badrange   forward without Range, answer 206 with the whole body labelled
+             "bytes 0-..." (a registry that mislabels a partial answer)
   redirect   answer 307 to http://127.0.0.2:OTHER_PORT/..., a second
              listener that logs whether an Authorization header arrived
              and serves the request from upstream with the original one
@@ -142,6 +144,12 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 stash[key] = (self.headers.get("Authorization"), self.headers.get("Host"))
             loc = "http://127.0.0.2:%s/%s%s" % (OTHER_PORT, key, path)
             return self.reply(307, [("Location", loc)], b"")
+        if action == "badrange":
+            h = {k: v for k, v in self.headers.items() if k.lower() != "range"}
+            status, headers, data = forward(method, path, h, None)
+            headers = [(k, v) for k, v in headers if k.lower() != "content-range"]
+            headers.append(("Content-Range", "bytes 0-%d/%d" % (len(data) - 1, len(data))))
+            return self.reply(206, headers, data)
         body = self.read_body()
         status, headers, data = forward(method, path, self.headers, body, drop_auth=(action == "401"))
         if action == "corrupt" and data:

@@ -97,7 +97,14 @@ OCB_ROOT="$T/store5" "$OCB" save "$PROXY/team/bb:1" -o "oci:$T/pulled5:x" >/dev/
 for b in "$T"/pulled5/blobs/sha256/*; do
 	[ "$(sha256sum "$b" | cut -d' ' -f1)" = "$(basename "$b")" ] || fail "resumed blob $(basename "$b") is corrupt"
 done
-pass "a dropped download resumes with a Range"
+# a 206 for other bytes than asked (or unasked) is not trusted: the blob starts over
+rules '[{"id": "n", "method": "GET", "path": "/blobs/sha256:", "action": "drop", "times": 1},
+	{"id": "o", "method": "GET", "path": "/blobs/sha256:", "action": "badrange", "times": 1}]'
+: >"$PROXY_LOG"
+OCB_ROOT="$T/store6" "$OCB" pull "$PROXY/team/bb:1" >"$T/pull6.out" 2>"$T/pull6.err" || { cat "$T/pull6.err"; fail "pull past a mislabelled 206"; }
+assert_contains "$(cat "$T/pull6.out")" "$pushed" "pull past a mislabelled 206"
+assert_eq "$(count ' badrange( range=.*)?$')" 1 "a mislabelled 206 was served"
+pass "a dropped download resumes with a Range; a mislabelled 206 restarts the blob"
 
 # -- a corrupted blob is refused and not stored
 rules '[{"id": "k", "method": "GET", "path": "/blobs/sha256:", "action": "corrupt", "times": 100}]'
