@@ -8,7 +8,8 @@ GET /token?service=S&scope=repository:NAME:ACTIONS... with basic auth USER:PASSW
 (or POST /token with the OAuth2 form grant_type=refresh_token,
 refresh_token="refresh-" + PASSWORD, service, scope separated by spaces)
 answers {"token": JWT, "access_token": JWT, "expires_in": 300}, granting every
-requested action (anonymous requests get 401).  The JWT is RS256 with the
+requested action; requests without credentials get a pull-only token (as
+Docker Hub does), wrong credentials a 401.  The JWT is RS256 with the
 certificate in x5c, as distribution's `auth: token` (rootcertbundle = CERT.pem)
 verifies it.  Each request is appended to LOG as "token SCOPES AUTH?".
 """
@@ -62,7 +63,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def answer(self, ok, service, scopes):
+    def answer(self, ok, service, scopes, pull_only=False):
         if not ok:
             body = json.dumps({"errors": [{"code": "UNAUTHORIZED",
                                            "message": "bad credentials"}]}).encode()
@@ -72,7 +73,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return
-        token = make_token(service, scopes, USER)
+        if pull_only:
+            scopes = [":".join(s.split(":")[:-1] + ["pull"]) for s in scopes
+                      if "pull" in s.split(":")[-1].split(",")]
+        token = make_token(service, scopes, "" if pull_only else USER)
         body = json.dumps({"token": token, "access_token": token, "expires_in": 300}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -104,7 +108,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         scopes = q.get("scope", [])
         with open(LOG, "a") as f:
             f.write("token %s %s\n" % (",".join(scopes) or "-", "auth" if ok else "anonymous"))
-        self.answer(url.path == "/token" and ok, q.get("service", [""])[0], scopes)
+        anonymous = not auth
+        self.answer(url.path == "/token" and (ok or anonymous), q.get("service", [""])[0], scopes,
+                    pull_only=anonymous)
 
 
 http.server.ThreadingHTTPServer(("127.0.0.1", int(PORT)), Handler).serve_forever()

@@ -53,7 +53,8 @@ pass "basic auth: login, push, pull, logout, wrong password"
 # -- bearer tokens
 start_token_registry bob 'tok pw'
 expect_exit 3 "$OCB" push bb:1 "$REGISTRY/team/bb:1"
-assert_contains "$(cat "$T/stderr")" "token server refused anonymous access" "anonymous push"
+assert_contains "$(cat "$T/stderr")" "authentication required" "anonymous push (a pull-only token)"
+assert_contains "$(cat "$T/stderr")" "ocb login" "the error says what to do"
 echo nope >"$T/wrong"
 expect_exit 3 sh -c "'$OCB' login '$REGISTRY' -u bob --password-stdin <'$T/wrong'"
 assert_contains "$(cat "$T/stderr")" "refused the credentials" "wrong token password"
@@ -70,7 +71,11 @@ assert_contains "$(cat "$T/pull.out")" "$pushed" "pull with a token"
 OCB_ROOT="$T/store4" "$OCB" push "$REGISTRY/team/bb:1" "$REGISTRY/team2/bb:1" 2>"$T/mount.err" >/dev/null
 [ "$(grep -c '^mounted' "$T/mount.err")" = 2 ] || fail "token auth: want 2 mounts: $(cat "$T/mount.err")"
 assert_contains "$(cat "$TOKEN_LOG")" "repository:team2/bb:pull,push,repository:team/bb:pull" "mount scope"
-pass "bearer tokens: login, push, pull, mount, wrong password"
+: >"$TOKEN_LOG"
+DOCKER_CONFIG="$T/empty-config" OCB_ROOT="$T/store5" "$OCB" pull "$REGISTRY/team/bb:1" >"$T/pull.out" 2>/dev/null
+assert_contains "$(cat "$T/pull.out")" "$pushed" "anonymous pull with a pull-only token"
+assert_eq "$(grep -c 'repository:team/bb:pull anonymous' "$TOKEN_LOG")" 1 "one anonymous token"
+pass "bearer tokens: login, push, pull, mount, anonymous pull, wrong password"
 
 # -- an identity token (OAuth2 refresh token) in config.json, as `docker login` stores for some registries
 jq --arg r "$REGISTRY" '.auths[$r] = {"identitytoken": "refresh-tok pw"}' "$DOCKER_CONFIG/config.json" >"$T/cfg"
