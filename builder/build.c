@@ -47,7 +47,7 @@ static int set_times(struct build *b, struct ocb_error *err)
 }
 
 /* -t NAME:TAG, else [image] name:tag, else none. */
-static int tag_image(struct build *b, struct ocb_error *err)
+int build_tag_image(struct build *b, struct ocb_error *err)
 {
 	const struct recipe *r = b->recipe;
 	cleanup_free char *spec = NULL;
@@ -80,7 +80,7 @@ out:
 	return ret;
 }
 
-static void build_release(struct build *b)
+void build_release(struct build *b)
 {
 	size_t n = b->recipe ? b->recipe->n_stages : 0;
 
@@ -116,43 +116,51 @@ static void build_release(struct build *b)
 	pthread_mutex_destroy(&b->digest_lock);
 }
 
-static int build_finish(struct build *b, struct ocb_error *err)
+int build_finish(struct build *b, struct build *const *plats, size_t n, struct ocb_error *err)
 {
-	const struct build_image *img = &b->result[b->recipe->target_stage];
-
-	if (build_commit_image(b, img, err) < 0 || tag_image(b, err) < 0)
+	if (build_tag_image(b, err) < 0)
 		return -1;
 	progress_info(b->progress, "image %s%s%s", b->manifest.digest.str, b->store_name ? " named " : "",
 		      b->store_name ? b->store_name : "");
 	if (build_write_outputs(b, err) < 0)
 		return -1;
-	if (b->opts->metadata_file && build_write_metadata(b, b->opts->metadata_file, err) < 0)
+	if (b->opts->metadata_file &&
+	    (n ? build_write_metadata_multi(b, plats, n, b->opts->metadata_file, err)
+	       : build_write_metadata(b, b->opts->metadata_file, err)) < 0)
 		return -1;
 	printf("%s\n", b->manifest.digest.str);
 	fflush(stdout);
 	return 0;
 }
 
+int build_one(struct build *b, struct ocb_error *err)
+{
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_mutex_init(&b->digest_lock, NULL);
+	if (set_times(b, err) < 0 || open_store(b, err) < 0 || build_plan(b, err) < 0 ||
+	    build_cache_open(b, err) < 0 || build_exec(b, err) < 0)
+		return -1;
+	return build_commit_image(b, &b->result[b->recipe->target_stage], err);
+}
+
 int build_run(const struct build_options *opts, struct ocb_error *err)
 {
+	cleanup_free struct recipe_platform *plats = NULL;
 	struct build b = {.opts = opts, .progress = opts->progress};
+	size_t n = 0;
 	int ret = -1;
 
-	pthread_mutex_init(&b.lock, NULL);
-	pthread_mutex_init(&b.digest_lock, NULL);
-	if (geteuid() != 0) {
-		ocb_error_set(
+	if (geteuid() != 0)
+		return ocb_error_set(
 		    err, OCB_EENV, 0,
 		    "ocb build needs root (rootless builds in a user namespace are not implemented yet)");
-		goto out;
-	}
-	if (set_times(&b, err) < 0 || open_store(&b, err) < 0 || build_plan(&b, err) < 0 ||
-	    build_cache_open(&b, err) < 0)
-		goto out;
-	if (build_exec(&b, err) < 0 || build_finish(&b, err) < 0)
-		goto out;
-	ret = 0;
-out:
+	if (build_select_platforms(opts, &plats, &n, err) < 0)
+		return -1;
+	if (n > 1)
+		return build_run_multi(opts, plats, n, err);
+	b.platform_str = plats[0].str;
+	if (build_one(&b, err) == 0 && build_finish(&b, NULL, 0, err) == 0)
+		ret = 0;
 	build_release(&b);
 	return ret;
 }

@@ -103,9 +103,15 @@ struct build_step_record {
 	struct oci_digest layer;
 };
 
-/* The state of one build. */
+struct build_shared;
+
+/* The state of one build: one target platform (a multi-platform build runs
+ * one per platform, builder/build_multi.c). */
 struct build {
 	const struct build_options *opts;
+	const char *platform_str;    /* the target platform, "linux/arm64" (borrowed) */
+	const char *label;	     /* progress prefix of stage names ("linux/arm64"), or NULL */
+	struct build_shared *shared; /* shared by the platforms' builds, or NULL */
 	struct recipe *recipe;
 	struct recipe_graph graph;
 	struct oci_layout store;
@@ -139,14 +145,43 @@ struct build {
 	char *store_name; /* the name it got in the store, or NULL */
 };
 
+/* build.c: one platform's build, opened, planned and executed (the image
+ * committed into the store unnamed; b->manifest); released by build_release. */
+int build_one(struct build *b, struct ocb_error *err);
+void build_release(struct build *b);
+/* Name b->manifest (an image, or the index of plats[0..n)) in the store,
+ * write the outputs and the metadata, print the digest. */
+int build_finish(struct build *b, struct build *const *plats, size_t n, struct ocb_error *err);
+/* Name the image b->manifest in the store (-t, else [image] name:tag). */
+int build_tag_image(struct build *b, struct ocb_error *err);
+
 /* Run a whole build; on failure err says what (OCB_EBUILD for a failed step,
  * OCB_EINVAL for a recipe problem, OCB_EENV for the environment). */
 int build_run(const struct build_options *opts, struct ocb_error *err);
 
 /* ---- pieces, one file each ---- */
 
-/* build_plan.c: load the recipe, the graph, resolve the bases. */
+/* build_plan.c: the platforms to build (--platform, --arch, [image].platforms,
+ * the host's; recipe_platforms_select); *out malloc'd. */
+int build_select_platforms(const struct build_options *o, struct recipe_platform **out, size_t *n,
+			   struct ocb_error *err);
+/* Load the recipe for b->platform_str, the graph, resolve the bases. */
 int build_plan(struct build *b, struct ocb_error *err);
+
+/* build_multi.c: several target platforms, one struct build each, run in
+ * parallel; a step whose cache key another platform is executing waits for
+ * it and then takes the cached result, so a platform = "build" stage runs
+ * once.  The result is an OCI index in the store. */
+int build_run_multi(const struct build_options *opts, const struct recipe_platform *plats, size_t n,
+		    struct ocb_error *err);
+/* Claim the execution of the step with cache key `key` (1: claimed, run it
+ * and call build_shared_release; 0: another platform ran it meanwhile, look
+ * the cache up again).  Without b->shared always 1. */
+int build_shared_claim(struct build *b, const struct oci_digest *key);
+void build_shared_release(struct build *b, const struct oci_digest *key);
+/* One platform failed: the others stop starting steps. */
+void build_shared_fail(struct build *b);
+bool build_shared_failed(struct build *b);
 
 /* build_base.c: resolve stage s's 'from' (not a stage) into b->bases[s]. */
 int build_resolve_base(struct build *b, size_t s, struct ocb_error *err);
@@ -169,7 +204,13 @@ int build_commit_image(struct build *b, const struct build_image *img, struct oc
 
 /* build_output.c: --output and --metadata-file. */
 int build_write_outputs(struct build *b, struct ocb_error *err);
+/* Before building n_platforms platforms: a docker-archive output holds one. */
+int build_check_outputs(const struct build_options *o, size_t n_platforms, struct ocb_error *err);
 int build_write_metadata(struct build *b, const char *path, struct ocb_error *err);
+/* A multi-platform build's metadata: the index (top->manifest) and each
+ * platform's manifest, config and steps. */
+int build_write_metadata_multi(struct build *top, struct build *const *plats, size_t n, const char *path,
+			       struct ocb_error *err);
 
 /* build_step_run.c / build_step_copy.c: one step over img (extended on success). */
 struct build_step_ctx {

@@ -123,6 +123,13 @@ int build_resolve_image(struct build *b, const char *name, const struct recipe_p
 				     pos->file, pos->line, pos->col, name);
 	}
 	ret = resolve_in_store(b, &d, want, out, err);
+	if (ret < 0 && err->code == OCB_ENOTFOUND) {
+		/* an index without that platform, or one image of another */
+		cleanup_free char *p = oci_platform_format(want);
+		ocb_error_wrap(err, "%s:%u:%u: image '%s' has no %s image", pos->file, pos->line, pos->col,
+			       name, p ? p : "such");
+		err->code = OCB_EINVAL;
+	}
 	oci_descriptor_release(&d);
 	return ret;
 }

@@ -1,4 +1,4 @@
-/* Planning a build: the recipe loaded for the target platform, the stage
+/* Planning a build: the platforms to build, the recipe loaded for one target platform, the stage
  * graph of the target, every base resolved before anything runs. */
 #include <errno.h>
 #include <libgen.h>
@@ -12,60 +12,58 @@
 #include "recipes/recipe_platform.h"
 #include "oci/banned.h"
 
-/* The platform to build: --platform / --arch / [image].platforms / the host's.
- * One at a time for now (multi-platform builds come with issue 5). */
-static int pick_platform(const struct build_options *o, const struct toml_value *root,
-			 struct recipe_platform *out, struct ocb_error *err)
+/* A recipe that cannot be read or parsed is a usage error (exit 2). */
+static int parse_recipe_file(const char *path, struct toml_value **root, struct ocb_error *err)
+{
+	if (toml_parse_file(path, root, err) < 0) {
+		if (err->code == OCB_ELIMIT || err->code == OCB_EFAIL)
+			err->code = err->errnum ? OCB_EINVAL : err->code;
+		return -1;
+	}
+	return 0;
+}
+
+int build_select_platforms(const struct build_options *o, struct recipe_platform **out, size_t *n,
+			   struct ocb_error *err)
 {
 	struct recipe_options ro = {o->build_args, o->n_build_args, NULL, NULL, o->target};
 	cleanup_free const char **names = NULL;
-	cleanup_free struct recipe_platform *plats = NULL;
+	struct toml_value *root = NULL;
 	struct recipe *r = NULL;
-	size_t n = 0;
 	int rc = -1;
 
-	if (recipe_load_toml(root, o->recipe_path, &ro, &r, err) < 0)
+	if (parse_recipe_file(o->recipe_path, &root, err) < 0)
 		return -1;
+	if (recipe_load_toml(root, o->recipe_path, &ro, &r, err) < 0)
+		goto out;
 	if (!(names = calloc(r->platforms.len + 1, sizeof(*names)))) {
 		ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < r->platforms.len; i++)
 		names[i] = r->platforms.items[i].value;
-	if (recipe_platforms_select(o->platform_list, o->arch, names, r->platforms.len, &plats, &n, err) <
-	    0) {
+	if (recipe_platforms_select(o->platform_list, o->arch, names, r->platforms.len, out, n, err) < 0) {
 		err->code = OCB_EINVAL;
 		goto out;
 	}
-	if (n != 1) {
-		ocb_error_set(err, OCB_EINVAL, 0,
-			      "building %zu platforms at once is not supported yet: pick one with --platform",
-			      n);
-		goto out;
-	}
-	*out = plats[0];
 	rc = 0;
 out:
 	recipe_free(r);
+	toml_free(root);
 	return rc;
 }
 
+/* The recipe, loaded for b->platform_str. */
 static int load_recipe(struct build *b, struct ocb_error *err)
 {
 	const struct build_options *o = b->opts;
+	struct recipe_options ro = {o->build_args, o->n_build_args, b->platform_str, NULL, o->target};
 	struct toml_value *root = NULL;
-	struct recipe_platform plat;
-	int rc = -1;
+	int rc;
 
-	if (toml_parse_file(o->recipe_path, &root, err) < 0) {
-		if (err->code == OCB_ELIMIT || err->code == OCB_EFAIL)
-			err->code = err->errnum ? OCB_EINVAL : err->code;
+	if (parse_recipe_file(o->recipe_path, &root, err) < 0)
 		return -1;
-	}
-	if (pick_platform(o, root, &plat, err) == 0) {
-		struct recipe_options ro = {o->build_args, o->n_build_args, plat.str, NULL, o->target};
-		rc = recipe_load_toml(root, o->recipe_path, &ro, &b->recipe, err);
-	}
+	rc = recipe_load_toml(root, o->recipe_path, &ro, &b->recipe, err);
 	toml_free(root);
 	if (rc == 0)
 		rc = oci_platform_parse(b->recipe->target_platform.str, &b->platform, err);

@@ -36,7 +36,17 @@ static int exec_step(struct build_step_ctx *sc, const char *created_by, struct b
 
 	if (sc->step->kind == RECIPE_STEP_COPY && build_copy_prepare(sc, err) < 0)
 		return -1;
-	ret = build_cache_lookup(sc, &hit, err);
+	for (;;) {
+		ret = build_cache_lookup(sc, &hit, err);
+		/* A miss: run it, unless another platform is running the same
+		 * step; then wait for it and look again. */
+		if (ret != 0 || build_shared_claim(sc->b, &sc->key) == 1)
+			break;
+		if (build_failed(sc->b))
+			return ocb_error_set(err, OCB_EBUILD, 0,
+					     "stage '%s': stopped (another platform failed)",
+					     sc->stage->name);
+	}
 	if (ret < 0)
 		return -1;
 	if (ret == 1) {
@@ -53,10 +63,14 @@ static int exec_step(struct build_step_ctx *sc, const char *created_by, struct b
 		ret = build_step_run_exec(sc, &layer, &empty, err);
 	else
 		ret = build_step_copy_exec(sc, &layer, &empty, err);
-	if (ret < 0)
+	if (ret == 0 && build_cache_store(sc, empty ? NULL : &layer, created_by, err) < 0)
+		ret = -1;
+	build_shared_release(sc->b, &sc->key);
+	if (ret < 0) {
+		oci_descriptor_release(&layer.desc);
 		return -1;
-	if (build_cache_store(sc, empty ? NULL : &layer, created_by, err) < 0 ||
-	    build_image_add_step(sc->b, sc->img, empty ? NULL : &layer, created_by, err) < 0)
+	}
+	if (build_image_add_step(sc->b, sc->img, empty ? NULL : &layer, created_by, err) < 0)
 		ret = -1;
 	if (!empty) {
 		rec->has_layer = true;
@@ -73,12 +87,15 @@ static int run_step(struct build *b, const struct recipe_stage *st, size_t i, st
 	struct build_step_record rec = {.stage = st->name, .index = i};
 	cleanup_free char *created_by = NULL;
 	cleanup_free char *display = NULL;
+	cleanup_free char *label = NULL;
 	int64_t t0 = build_now_ms();
 	int rc;
 
 	if (step_names(sc.step, &created_by, &display, err) < 0)
 		return -1;
-	sc.id = progress_step_start(b->progress, st->name, i, st->n_steps, display);
+	if (b->label && asprintf(&label, "%s %s", b->label, st->name) < 0)
+		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+	sc.id = progress_step_start(b->progress, label ? label : st->name, i, st->n_steps, display);
 	rc = exec_step(&sc, created_by, &rec, err);
 	build_copy_release(&sc);
 	if (rc < 0) {

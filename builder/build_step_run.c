@@ -76,6 +76,39 @@ static int plan_mounts(struct build_step_ctx *sc, struct run_plan *p, struct ocb
 	return 0;
 }
 
+/* Does the step's command text name the variable? */
+static bool command_names(const struct recipe_step *step, const char *name)
+{
+	for (size_t i = 0; i < step->run.argv.len; i++)
+		if (strstr(step->run.argv.items[i].value, name))
+			return true;
+	return false;
+}
+
+/* A platform = "build" stage is shared by every target platform: its steps
+ * see TARGETPLATFORM/OS/ARCH/VARIANT only when their command names them, so
+ * the others get the same environment (and cache key) for every target.
+ * Sound: a step that cannot see a variable cannot depend on it. */
+static void drop_unnamed_target_vars(const struct recipe_step *step, char **env)
+{
+	static const char *const vars[] = {"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT"};
+	size_t w = 0;
+
+	for (size_t r = 0; env[r]; r++) {
+		bool drop = false;
+		for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]) && !drop; i++) {
+			size_t len = strlen(vars[i]);
+			drop = !strncmp(env[r], vars[i], len) && env[r][len] == '=' &&
+			       !command_names(step, vars[i]);
+		}
+		if (drop)
+			free(env[r]);
+		else
+			env[w++] = env[r];
+	}
+	env[w] = NULL;
+}
+
 int build_run_env(struct build_step_ctx *sc, struct build_run_env *re, struct ocb_error *err)
 {
 	const struct build_image *base = &sc->b->bases[sc->stage->index];
@@ -85,6 +118,8 @@ int build_run_env(struct build_step_ctx *sc, struct build_run_env *re, struct oc
 	if (recipe_step_env(sc->b->recipe, sc->stage, step, (const char *const *)base->config.config.env,
 			    &r.env, err) < 0)
 		return -1;
+	if (sc->stage->platform_kind == RECIPE_PLATFORM_BUILD && step->kind == RECIPE_STEP_RUN)
+		drop_unnamed_target_vars(step, r.env);
 	if (build_step_workdir(sc, &r.workdir, err) < 0) {
 		build_run_env_release(&r);
 		return -1;

@@ -119,6 +119,7 @@ void build_fail(struct build *b, const struct ocb_error *err)
 		b->first_err = *err;
 	}
 	pthread_mutex_unlock(&b->lock);
+	build_shared_fail(b);
 }
 
 bool build_failed(struct build *b)
@@ -128,7 +129,7 @@ bool build_failed(struct build *b)
 	pthread_mutex_lock(&b->lock);
 	f = b->failed || interrupted;
 	pthread_mutex_unlock(&b->lock);
-	return f;
+	return f || build_shared_failed(b);
 }
 
 int build_record_step(struct build *b, const struct build_step_record *r, struct ocb_error *err)
