@@ -18,6 +18,7 @@
 #define REG_DEFAULT_THRESHOLD ((uint64_t)32 << 20)
 #define REG_DEFAULT_CHUNK     ((uint64_t)16 << 20)
 #define REG_TAGS_MAX	      100000
+#define REG_TAG_PAGES_MAX     1000
 
 static int dup_opt(char **dst, const char *src)
 {
@@ -151,22 +152,31 @@ int oci_registry_ping(struct oci_registry *r, struct ocb_error *err)
 	return ret;
 }
 
-int oci_registry_list_tags(struct oci_registry *r, const char *repo, char ***tags, struct ocb_error *err)
+/* The target of `Link: <url>; rel="next"`, resolved against base, or NULL. */
+static char *next_link(const char *base, const char *link)
 {
-	cleanup_free char *url = NULL;
-	cleanup_free char *scope = NULL;
+	const char *lt = link ? strchr(link, '<') : NULL, *gt = lt ? strchr(lt, '>') : NULL;
+	cleanup_free char *target = NULL;
+	char *out = NULL;
+
+	if (!gt || !strstr(gt, "rel=\"next\"") || !(target = strndup(lt + 1, (size_t)(gt - lt - 1))))
+		return NULL;
+	if (oci_registry_resolve_location(base, target, &out, NULL) < 0)
+		return NULL;
+	return out;
+}
+
+/* One page of tags appended to *v; *next gets the next page's URL or NULL. */
+static int tags_page(struct oci_registry *r, const char *repo, const char *url, const char *scope, char ***v,
+		     char **next, struct ocb_error *err)
+{
 	cleanup_json json_t *doc = NULL;
-	char **v = NULL;
 	struct reg_resp resp;
 	struct reg_req q;
-	json_t *arr, *t;
+	json_t *t;
 	size_t i;
 	int ret = -1;
 
-	if (reg_ensure_base(r, err) < 0)
-		return -1;
-	if (!(url = reg_url(r, repo, "tags/list")) || asprintf(&scope, "repository:%s:pull", repo) < 0)
-		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
 	reg_req_init(&q, "GET", url);
 	q.scope = scope;
 	q.accept = "application/json";
@@ -179,27 +189,58 @@ int oci_registry_list_tags(struct oci_registry *r, const char *repo, char ***tag
 	if (oci_json_load(resp.body ? resp.body : "", resp.body_len, OCI_REGISTRY_SMALL_MAX, "tag list", &doc,
 			  err) < 0)
 		goto out;
-	arr = json_object_get(doc, "tags");
-	if (!(v = calloc(1, sizeof(*v)))) {
-		ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-		goto out;
-	}
-	json_array_foreach(arr, i, t)
+	json_array_foreach(json_object_get(doc, "tags"), i, t)
 	{
-		if (i >= REG_TAGS_MAX || !json_is_string(t) || !oci_ref_tag_is_valid(json_string_value(t))) {
+		if (oci_strv_len(*v) >= REG_TAGS_MAX || !json_is_string(t) ||
+		    !oci_ref_tag_is_valid(json_string_value(t))) {
 			ocb_error_set(err, OCB_EINVAL, 0, "registry '%s': bad tag list for '%s'", r->host,
 				      repo);
 			goto out;
 		}
-		if (oci_strv_push(&v, json_string_value(t), err) < 0)
+		if (oci_strv_push(v, json_string_value(t), err) < 0)
 			goto out;
 	}
-	*tags = steal_pointer(&v);
+	*next = next_link(resp.url, resp.link);
+	/* Pages stay on the registry: a Link elsewhere ends the listing. */
+	if (*next && !oci_registry_same_origin(*next, r->base)) {
+		free(*next);
+		*next = NULL;
+	}
 	ret = 0;
 out:
-	oci_strv_free(v);
 	reg_resp_release(&resp);
 	return ret;
+}
+
+int oci_registry_list_tags(struct oci_registry *r, const char *repo, char ***tags, struct ocb_error *err)
+{
+	cleanup_free char *url = NULL;
+	cleanup_free char *scope = NULL;
+	char **v = NULL;
+	int pages = 0;
+
+	if (reg_ensure_base(r, err) < 0)
+		return -1;
+	if (!(url = reg_url(r, repo, "tags/list")) || asprintf(&scope, "repository:%s:pull", repo) < 0 ||
+	    !(v = calloc(1, sizeof(*v))))
+		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+	while (url) {
+		char *next = NULL;
+		if (++pages > REG_TAG_PAGES_MAX) {
+			oci_strv_free(v);
+			return ocb_error_set(err, OCB_ELIMIT, 0,
+					     "registry '%s': more than %d pages of tags for '%s'", r->host,
+					     REG_TAG_PAGES_MAX, repo);
+		}
+		if (tags_page(r, repo, url, scope, &v, &next, err) < 0) {
+			oci_strv_free(v);
+			return -1;
+		}
+		free(url);
+		url = next;
+	}
+	*tags = v;
+	return 0;
 }
 
 /* ---- the worker pool ---- */

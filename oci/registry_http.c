@@ -59,7 +59,7 @@ void reg_req_init(struct reg_req *q, const char *method, const char *url)
 static void resp_clear_headers(struct reg_resp *resp)
 {
 	char **h[] = {&resp->location,	       &resp->content_type, &resp->docker_digest, &resp->range,
-		      &resp->www_authenticate, &resp->retry_after,  &resp->content_range};
+		      &resp->www_authenticate, &resp->retry_after,  &resp->content_range, &resp->link};
 	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
 		free(*h[i]);
 		*h[i] = NULL;
@@ -258,6 +258,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *opaque)
 	    {"WWW-Authenticate", offsetof(struct reg_resp, www_authenticate)},
 	    {"Retry-After", offsetof(struct reg_resp, retry_after)},
 	    {"Content-Range", offsetof(struct reg_resp, content_range)},
+	    {"Link", offsetof(struct reg_resp, link)},
 	};
 
 	if (len > REG_HEADER_MAX)

@@ -82,7 +82,7 @@ struct reg_resp {
 	long status;
 	char *url; /* the URL that answered, after redirects */
 	char *location, *content_type, *docker_digest, *range, *www_authenticate, *retry_after,
-	    *content_range;
+	    *content_range, *link;
 	char *body; /* NUL-terminated; non-2xx bodies and unstreamed 2xx bodies */
 	size_t body_len;
 };
