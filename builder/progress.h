@@ -37,7 +37,7 @@ struct progress;
 /* "auto", "plain", "tty", "json"; OCB_EINVAL otherwise. */
 int progress_mode_parse(const char *s, enum progress_mode *out, struct ocb_error *err);
 /* AUTO becomes TTY when out is a terminal, else PLAIN. */
-int progress_new(struct progress **p, enum progress_mode mode, FILE *out, struct ocb_error *err);
+int progress_new(struct progress **out, enum progress_mode mode, FILE *stream, struct ocb_error *err);
 /* Clears the live area and frees; NULL is fine. */
 void progress_free(struct progress *p);
 
