@@ -76,6 +76,10 @@ void reg_resp_release(struct reg_resp *resp)
 	memset(resp, 0, sizeof(*resp));
 }
 
+/* A URL in a message, without its query or fragment: upload states and
+ * presigned storage URLs carry signatures there. */
+#define URL_ARG(u) (int)strcspn((u), "?#"), (u)
+
 /* ---- pure helpers ---- */
 
 bool oci_registry_host_is_local(const char *host)
@@ -108,11 +112,12 @@ int oci_registry_resolve_location(const char *base_url, const char *location, ch
 	if (curl_url_set(u, CURLUPART_URL, base_url, 0) != CURLUE_OK ||
 	    curl_url_set(u, CURLUPART_URL, location, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK) {
-		ocb_error_set(err, OCB_EINVAL, 0, "bad location '%s' (from '%s')", location, base_url);
+		ocb_error_set(err, OCB_EINVAL, 0, "bad location '%.*s' (from '%.*s')", URL_ARG(location),
+			      URL_ARG(base_url));
 		goto out;
 	}
 	if (strncmp(s, "http://", 7) && strncmp(s, "https://", 8)) {
-		ocb_error_set(err, OCB_EINVAL, 0, "location '%s' is not http or https", location);
+		ocb_error_set(err, OCB_EINVAL, 0, "location '%.*s' is not http or https", URL_ARG(location));
 		goto out;
 	}
 	if (!(*out = strdup(s))) {
@@ -515,13 +520,15 @@ static int attempt(struct oci_registry *r, CURL *h, const struct reg_req *q, str
 		}
 		if (hop >= REG_MAX_REDIRECTS)
 			return ocb_error_set(err, OCB_ELIMIT, 0,
-					     "registry '%s': too many redirects from '%s'", r->host, q->url),
+					     "registry '%s': too many redirects from '%.*s'", r->host,
+					     URL_ARG(q->url)),
 			       -1;
 		if (oci_registry_resolve_location(url, resp->location, &next, err) < 0)
 			return ocb_error_wrap(err, "registry '%s'", r->host), -1;
 		if (!strncmp(next, "http://", 7) && !r->allow_http) {
 			ocb_error_set(err, OCB_EUNSAFE, 0,
-				      "registry '%s': refusing a redirect to plain HTTP '%s'", r->host, next);
+				      "registry '%s': refusing a redirect to plain HTTP '%.*s'", r->host,
+				      URL_ARG(next));
 			free(next);
 			return -1;
 		}
@@ -566,22 +573,22 @@ int reg_do(struct oci_registry *r, void *curl, const struct reg_req *q, struct r
 		} else if (rc == CURLE_OK && !(resp->status == 429 || resp->status >= 500)) {
 			return 0;
 		} else if (x.sink_failed) {
-			ocb_error_set(err, OCB_EFAIL, 0, "registry '%s': transfer of '%s' aborted", r->host,
-				      q->url);
+			ocb_error_set(err, OCB_EFAIL, 0, "registry '%s': transfer of '%.*s' aborted", r->host,
+				      URL_ARG(q->url));
 			goto fail;
 		} else if (x.bad_range) {
 			/* a 206 for other bytes than asked: start the stream over, once per attempt */
 			if (n >= max || !q->rewind || q->rewind(q->sink_opaque, err) < 0) {
 				ocb_error_set(err, OCB_EINVAL, 0,
-					      "registry '%s': bad answer to a resumed download of '%s'",
-					      r->host, q->url);
+					      "registry '%s': bad answer to a resumed download of '%.*s'",
+					      r->host, URL_ARG(q->url));
 				goto fail;
 			}
 			continue;
 		} else if (x.too_big) {
 			ocb_error_set(err, OCB_ELIMIT, 0,
-				      "registry '%s': response from '%s' exceeds %zu bytes", r->host, q->url,
-				      q->max_body);
+				      "registry '%s': response from '%.*s' exceeds %zu bytes", r->host,
+				      URL_ARG(q->url), q->max_body);
 			goto fail;
 		} else if (n >= max || !oci_registry_retry_policy(n, rc == CURLE_OK ? resp->status : 0, rc,
 								  resp->retry_after, &delay)) {
@@ -589,8 +596,8 @@ int reg_do(struct oci_registry *r, void *curl, const struct reg_req *q, struct r
 				return 0;
 			if (!r->base)
 				r->probe_curl_code = rc; /* single-threaded before the base is known */
-			ocb_error_set(err, OCB_EENV, 0, "registry '%s' unreachable: %s %s: %s", r->host,
-				      q->method, q->url,
+			ocb_error_set(err, OCB_EENV, 0, "registry '%s' unreachable: %s %.*s: %s", r->host,
+				      q->method, URL_ARG(q->url),
 				      errbuf[0] ? errbuf : curl_easy_strerror((CURLcode)rc));
 			goto fail;
 		}
