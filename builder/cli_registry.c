@@ -181,20 +181,31 @@ int cli_registry_mount_sources(const struct oci_layout *store, const struct oci_
 	return 0;
 }
 
+int cli_registry_fetch(struct oci_layout *store, const struct oci_ref *ref, const struct oci_platform *want,
+		       bool tls_verify, struct oci_descriptor *top, struct ocb_error *err)
+{
+	struct oci_registry *r = NULL;
+	int ret;
+
+	if (cli_registry_open(ref->registry, tls_verify, NULL, NULL, &r, err) < 0)
+		return -1;
+	ret = oci_registry_pull(r, ref, store, want, top, err);
+	oci_registry_free(r);
+	return ret;
+}
+
 int cli_registry_pull(struct oci_layout *store, const struct oci_ref *ref, const struct oci_platform *want,
 		      bool tls_verify, struct oci_descriptor *top, struct ocb_error *err)
 {
-	struct oci_registry *r = NULL;
 	struct oci_descriptor d = {0};
 	cleanup_free char *name = oci_ref_local_name(ref);
 	int ret = -1;
 
 	if (!name)
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-	if (cli_registry_open(ref->registry, tls_verify, NULL, NULL, &r, err) < 0)
+	if (cli_registry_fetch(store, ref, want, tls_verify, &d, err) < 0)
 		return -1;
-	if (oci_registry_pull(r, ref, store, want, &d, err) == 0 &&
-	    oci_layout_set_ref(store, name, &d, err) == 0) {
+	if (oci_layout_set_ref(store, name, &d, err) == 0) {
 		ret = 0;
 		if (top) {
 			*top = d;
@@ -202,7 +213,6 @@ int cli_registry_pull(struct oci_layout *store, const struct oci_ref *ref, const
 		}
 	}
 	oci_descriptor_release(&d);
-	oci_registry_free(r);
 	return ret;
 }
 

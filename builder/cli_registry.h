@@ -28,9 +28,14 @@ struct oci_ref;
 struct oci_platform;
 struct oci_descriptor;
 
-/* Pull ref into store and name it ref's local name ("reg/repo:tag"): an
- * index resolves to want (NULL keeps the whole index).  *top (may be NULL)
- * gets the stored descriptor.  For `ocb pull` and a recipe's `from`. */
+/* Pull ref into store without naming it: an index resolves to want (NULL
+ * keeps the whole index); *top gets the stored descriptor.  For a build that
+ * needs one platform of a base image per target (the name would otherwise
+ * flip between platforms). */
+int cli_registry_fetch(struct oci_layout *store, const struct oci_ref *ref, const struct oci_platform *want,
+		       bool tls_verify, struct oci_descriptor *top, struct ocb_error *err);
+/* cli_registry_fetch, then name the result ref's local name ("reg/repo:tag").
+ * *top may be NULL.  For `ocb pull`. */
 int cli_registry_pull(struct oci_layout *store, const struct oci_ref *ref, const struct oci_platform *want,
 		      bool tls_verify, struct oci_descriptor *top, struct ocb_error *err);
 /* Push top from store to dest, mounting blobs from the store's other names
