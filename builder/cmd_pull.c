@@ -70,6 +70,16 @@ static int parse_args(int argc, char **argv, struct pull_opts *o, struct ocb_err
 	return 0;
 }
 
+static int check_platform(const struct oci_layout *store, const struct oci_descriptor *top,
+			  const struct oci_platform *want, struct ocb_error *err)
+{
+	struct oci_image img = {0};
+	int ret = oci_layout_resolve(store, top, want, &img, err);
+
+	oci_image_release(&img);
+	return ret;
+}
+
 int cmd_pull(int argc, char **argv, struct ocb_error *err)
 {
 	struct pull_opts o = {.tls_verify = true};
@@ -91,12 +101,18 @@ int cmd_pull(int argc, char **argv, struct ocb_error *err)
 		goto out;
 	}
 	if (cli_store_open(&store, true, err) < 0 ||
-	    cli_registry_pull(&store, &ref, o.all ? NULL : &want, o.tls_verify, &top, err) < 0)
+	    cli_registry_fetch(&store, &ref, o.all ? NULL : &want, o.tls_verify, &top, err) < 0)
+		goto out;
+	/* An explicit --platform must match a single-platform image too (an
+	 * index entry was matched already: it carries its platform). */
+	if (o.platform && !top.platform && check_platform(&store, &top, &want, err) < 0)
 		goto out;
 	if (!(name = oci_ref_local_name(&ref))) {
 		ocb_error_set(err, OCB_EFAIL, 0, "out of memory");
 		goto out;
 	}
+	if (oci_layout_set_ref(&store, name, &top, err) < 0)
+		goto out;
 	printf("pulled %s %s\n", name, top.digest.str);
 	ret = 0;
 out:

@@ -84,6 +84,10 @@ cfg=$(jq -r .config.digest "$T/arm/blobs/sha256/${arm#sha256:}")
 assert_eq "$(jq -r .architecture "$T/arm/blobs/sha256/${cfg#sha256:}")" arm64 "pulled config is arm64"
 expect_exit 2 env OCB_ROOT="$T/store4" "$OCB" pull --platform linux/arm/v7 "$REGISTRY/test/multi:1"
 assert_contains "$(cat "$T/stderr")" "linux/arm/v7" "a missing platform is named"
+# an explicit --platform must match a single-platform image too
+expect_exit 2 env OCB_ROOT="$T/store5" "$OCB" pull --platform linux/arm64 "$REGISTRY/test/bb:1"
+assert_contains "$(cat "$T/stderr")" "arm64" "the platform mismatch is named"
+if OCB_ROOT="$T/store5" "$OCB" inspect "$REGISTRY/test/bb:1" >/dev/null 2>&1; then fail "a mismatched image was named"; fi
 pass "two-platform index: pushed whole, pulled whole, --platform picks arm64"
 
 # -- errors name the registry, repository and status
