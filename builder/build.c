@@ -124,6 +124,8 @@ int build_finish(struct build *b, struct build *const *plats, size_t n, struct o
 		      b->store_name ? b->store_name : "");
 	if (build_write_outputs(b, err) < 0)
 		return -1;
+	if (b->opts->push && build_push_result(b, err) < 0)
+		return -1;
 	if (b->opts->metadata_file &&
 	    (n ? build_write_metadata_multi(b, plats, n, b->opts->metadata_file, err)
 	       : build_write_metadata(b, b->opts->metadata_file, err)) < 0)

@@ -70,6 +70,11 @@ struct build_options {
 	enum oci_compression compression;
 	const char *metadata_file;
 	struct progress *progress; /* borrowed */
+	/* registries (builder/build_registry.c, builder/cache_transfer.c) */
+	bool no_tls_verify;	/* --tls-verify=false: base pulls, --push, registry caches */
+	bool push;		/* --push: push the result to its -t name */
+	const char *cache_from; /* --cache-from registry:REF | oci:DIR */
+	const char *cache_to;	/* --cache-to registry:REF | oci:DIR */
 };
 
 /* One layer of an image being built. */
@@ -186,9 +191,17 @@ bool build_shared_failed(struct build *b);
 /* build_base.c: resolve stage s's 'from' (not a stage) into b->bases[s]. */
 int build_resolve_base(struct build *b, size_t s, struct ocb_error *err);
 
-/* An image of the local store by name; not there is OCB_EINVAL naming pos. */
+/* An image of the local store by name, else pulled from its registry for
+ * want (build_pull_image); neither is an error naming pos. */
 int build_resolve_image(struct build *b, const char *name, const struct recipe_pos *pos,
 			const struct oci_platform *want, struct build_image *out, struct ocb_error *err);
+
+/* build_registry.c: pull name (a registry reference) for want into the
+ * store, unnamed; *top the stored manifest. */
+int build_pull_image(struct build *b, const char *name, const struct oci_platform *want,
+		     struct oci_descriptor *top, struct ocb_error *err);
+/* --push: push b->manifest (an image or an index) to the -t name. */
+int build_push_result(struct build *b, struct ocb_error *err);
 
 /* build_exec.c: run the needed stages, each once its dependencies are done. */
 int build_exec(struct build *b, struct ocb_error *err);

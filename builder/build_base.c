@@ -1,6 +1,6 @@
-/* A stage's base image: the local store (by name), oci:DIR[:TAG],
- * docker-archive:FILE (loaded into the store first) or scratch.  Registry
- * references are not supported yet and fail with a clear message. */
+/* A stage's base image: the local store (by name), else its registry
+ * (pulled for the stage's platform, builder/build_registry.c), oci:DIR[:TAG],
+ * docker-archive:FILE (loaded into the store first) or scratch. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,10 +117,13 @@ int build_resolve_image(struct build *b, const char *name, const struct recipe_p
 	if (oci_layout_lookup(&b->store, name, &d, NULL, err) < 0) {
 		if (err->code != OCB_ENOTFOUND)
 			return -1;
-		return ocb_error_set(err, OCB_EINVAL, 0,
-				     "%s:%u:%u: image '%s' is not in the local store (registries come later: "
-				     "ocb load or ocb import it)",
-				     pos->file, pos->line, pos->col, name);
+		if (build_pull_image(b, name, want, &d, err) < 0) {
+			ocb_error_wrap(err, "%s:%u:%u: image '%s' is not in the local store", pos->file,
+				       pos->line, pos->col, name);
+			if (err->code == OCB_ENOTFOUND)
+				err->code = OCB_EINVAL; /* the recipe names an image nobody has */
+			return -1;
+		}
 	}
 	ret = resolve_in_store(b, &d, want, out, err);
 	if (ret < 0 && err->code == OCB_ENOTFOUND) {

@@ -9,6 +9,7 @@
 
 #include "builder/build.h"
 #include "builder/cli.h"
+#include "builder/cli_registry.h"
 #include "builder/progress.h"
 #include "builder/sandbox.h"
 #include "oci/cleanup.h"
@@ -30,6 +31,8 @@ static const char build_usage[] =
     "  --context DIR                 the build context (default: the recipe's directory)\n"
     "  --compression gzip|zstd       layer compression (default gzip)\n"
     "  --metadata-file FILE          write digests and per-step cache hits as JSON\n"
+    "  --push                        push the result to its name (-t REGISTRY/REPO:TAG)\n"
+    "  --tls-verify=false            registries: accept any certificate, allow plain HTTP\n"
     "Exit status: 0 built, 1 a step failed, 2 recipe or usage error, 3 environment error.\n";
 
 struct build_args {
@@ -180,6 +183,10 @@ enum {
 	OPT_CONTEXT,
 	OPT_COMPRESSION,
 	OPT_METADATA,
+	OPT_PUSH,
+	OPT_TLS_VERIFY,
+	OPT_CACHE_FROM,
+	OPT_CACHE_TO,
 	OPT_HELP,
 };
 
@@ -228,6 +235,16 @@ static int apply_option(struct build_args *a, int opt, const char *arg, struct o
 	case OPT_METADATA:
 		o->metadata_file = arg;
 		return 0;
+	case OPT_PUSH:
+		o->push = true;
+		return 0;
+	case OPT_TLS_VERIFY: {
+		bool verify = true;
+		if (cli_parse_tls_verify("build", arg, &verify, err) < 0)
+			return -1;
+		o->no_tls_verify = !verify;
+		return 0;
+	}
 	default:
 		return cli_usage_error(err, "build", "unknown option");
 	}
@@ -251,6 +268,8 @@ static int parse_args(int argc, char **argv, struct build_args *a, struct ocb_er
 	    {"context", required_argument, NULL, OPT_CONTEXT},
 	    {"compression", required_argument, NULL, OPT_COMPRESSION},
 	    {"metadata-file", required_argument, NULL, OPT_METADATA},
+	    {"push", no_argument, NULL, OPT_PUSH},
+	    {"tls-verify", optional_argument, NULL, OPT_TLS_VERIFY},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};

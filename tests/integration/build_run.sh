@@ -74,9 +74,9 @@ version = 1
 from = "nosuch:1"
 steps = [ { run = "true" } ]
 R
-expect_exit 2 "$OCB" build "$T/ctx/missing.toml" --progress plain
+expect_exit 3 "$OCB" build "$T/ctx/missing.toml" --progress plain
 assert_contains "$(cat "$T/stderr")" "missing.toml:3:8: image 'nosuch:1' is not in the local store" "missing base"
-pass "missing base is exit 2 with a position"
+pass "missing base (unreachable registry) is exit 3 with a position"
 ls "$OCB_ROOT/tmp" | grep -q . && fail "temp dirs left behind: $(ls "$OCB_ROOT/tmp")"
 pass "no temp dirs left"
 

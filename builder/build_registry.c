@@ -1,0 +1,60 @@
+/* A build's registry traffic: a base image (or `copy --from` image) that is
+ * not in the local store is pulled for the platform that needs it, and
+ * `--push` sends the result to its name's registry. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "builder/build.h"
+#include "builder/cli_registry.h"
+#include "builder/progress.h"
+#include "oci/cleanup.h"
+#include "oci/ref.h"
+#include "oci/banned.h"
+
+int build_pull_image(struct build *b, const char *name, const struct oci_platform *want,
+		     struct oci_descriptor *top, struct ocb_error *err)
+{
+	struct oci_ref ref = {0};
+	cleanup_free char *full = NULL;
+	int ret = -1;
+
+	if (oci_ref_parse(name, &ref, err) < 0)
+		return -1;
+	if (!(full = oci_ref_full_name(&ref))) {
+		ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+		goto out;
+	}
+	progress_info(b->progress, "pulling %s", full);
+	/* Unnamed: the name would flip between the platforms of one build. */
+	if (cli_registry_fetch(&b->store, &ref, want, !b->opts->no_tls_verify, top, err) < 0) {
+		ocb_error_wrap(err, "pull '%s'", full);
+		goto out;
+	}
+	ret = 0;
+out:
+	oci_ref_release(&ref);
+	return ret;
+}
+
+int build_push_result(struct build *b, struct ocb_error *err)
+{
+	struct oci_ref dest = {0};
+	int ret = -1;
+
+	if (!b->store_name)
+		return ocb_error_set(err, OCB_EINVAL, 0,
+				     "--push needs a name: -t REGISTRY/REPO:TAG or [image] name");
+	if (oci_ref_parse(b->store_name, &dest, err) < 0)
+		return -1;
+	progress_info(b->progress, "pushing %s", b->store_name);
+	if (cli_registry_push(&b->store, &b->manifest, &dest, !b->opts->no_tls_verify, err) < 0) {
+		ocb_error_wrap(err, "push '%s'", b->store_name);
+		goto out;
+	}
+	progress_info(b->progress, "pushed %s %s", b->store_name, b->manifest.digest.str);
+	ret = 0;
+out:
+	oci_ref_release(&dest);
+	return ret;
+}
