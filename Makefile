@@ -49,7 +49,7 @@ TOML_DECODER := $(if $(wildcard tests/toml-decoder.c),$(if $(filter build,$(BUIL
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all check check-unit check-replay check-integration check-asan fuzz install test-setup \
+.PHONY: all check check-unit check-replay check-integration e2e check-asan fuzz install test-setup \
 	format lint clean deps
 .DEFAULT_GOAL := all
 
@@ -105,7 +105,16 @@ check-replay: $(REPLAY_BINS)
 check-integration: all
 	./tests/run-integration
 
-check: deps test-setup all check-unit check-replay check-integration
+check: deps test-setup all check-unit check-replay check-integration e2e
+
+# The flagship end-to-end test (issue 5): minutes; the store with the base
+# images is kept in $$OCB_E2E_ROOT (default /var/tmp/ocb-e2e).
+# (under `make check` it runs after the integration tests, also with -j).
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+e2e: check-integration
+endif
+e2e: all
+	OCB_SRC=$(CURDIR) OCB=$(CURDIR)/ocb sh tests/e2e/unified.sh
 
 deps:
 	./scripts/install-deps
