@@ -34,6 +34,7 @@ struct build_cache;
 struct snapshot_dir;
 struct recipe_ignore;
 struct copy_digest_cache;
+struct cache_transfer;
 
 struct build_secret {
 	char *id;
@@ -71,10 +72,9 @@ struct build_options {
 	const char *metadata_file;
 	struct progress *progress; /* borrowed */
 	/* registries (builder/build_registry.c, builder/cache_transfer.c) */
-	bool no_tls_verify;	/* --tls-verify=false: base pulls, --push, registry caches */
-	bool push;		/* --push: push the result to its -t name */
-	const char *cache_from; /* --cache-from registry:REF | oci:DIR */
-	const char *cache_to;	/* --cache-to registry:REF | oci:DIR */
+	bool no_tls_verify;		 /* --tls-verify=false: base pulls, --push, registry caches */
+	bool push;			 /* --push: push the result to its -t name */
+	struct cache_transfer *transfer; /* --cache-from/--cache-to, or NULL */
 };
 
 /* One layer of an image being built. */
@@ -202,6 +202,9 @@ int build_pull_image(struct build *b, const char *name, const struct oci_platfor
 		     struct oci_descriptor *top, struct ocb_error *err);
 /* --push: push b->manifest (an image or an index) to the -t name. */
 int build_push_result(struct build *b, struct ocb_error *err);
+/* --cache-to, after a successful build: export the records of the steps
+ * the build used (o->transfer noted them) from the cache. */
+int build_export_cache(const struct build_options *o, struct ocb_error *err);
 
 /* build_exec.c: run the needed stages, each once its dependencies are done. */
 int build_exec(struct build *b, struct ocb_error *err);

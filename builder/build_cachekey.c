@@ -6,6 +6,7 @@
 
 #include "builder/build.h"
 #include "builder/cache.h"
+#include "builder/cache_transfer.h"
 #include "oci/cleanup.h"
 #include "oci/banned.h"
 
@@ -141,7 +142,7 @@ int build_cache_lookup(struct build_step_ctx *sc, struct build_cached *out, stru
 	struct cache_record rec = {0};
 	int ret = 0;
 
-	if (step_key(sc, err) < 0)
+	if (step_key(sc, err) < 0 || cache_transfer_note(sc->b->opts->transfer, &sc->key, err) < 0)
 		return -1;
 	if (sc->b->opts->no_cache)
 		return 0;
@@ -149,7 +150,13 @@ int build_cache_lookup(struct build_step_ctx *sc, struct build_cached *out, stru
 		if (err->code != OCB_ENOTFOUND)
 			return -1;
 		ocb_error_clear(err);
-		return 0;
+		/* --cache-from: the imported record (and its layer) makes it a hit */
+		ret = cache_transfer_fetch(sc->b->opts->transfer, sc->b->cache, &sc->key, err);
+		if (ret <= 0)
+			return ret;
+		if (cache_lookup(sc->b->cache, &sc->key, &rec, err) < 0)
+			return -1;
+		ret = 0;
 	}
 	memset(out, 0, sizeof(*out));
 	out->empty = rec.empty_layer;

@@ -1,12 +1,16 @@
 /* A build's registry traffic: a base image (or `copy --from` image) that is
- * not in the local store is pulled for the platform that needs it, and
- * `--push` sends the result to its name's registry. */
+ * not in the local store is pulled for the platform that needs it,
+ * `--push` sends the result to its name's registry, and `--cache-to`
+ * exports the steps' cache records (builder/cache_transfer.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "builder/build.h"
+#include "builder/cache.h"
+#include "builder/cache_transfer.h"
 #include "builder/cli_registry.h"
+#include "builder/cli_store.h"
 #include "builder/progress.h"
 #include "oci/cleanup.h"
 #include "oci/ref.h"
@@ -56,5 +60,27 @@ int build_push_result(struct build *b, struct ocb_error *err)
 	ret = 0;
 out:
 	oci_ref_release(&dest);
+	return ret;
+}
+
+int build_export_cache(const struct build_options *o, struct ocb_error *err)
+{
+	cleanup_free char *dir = NULL;
+	cleanup_free char *root = NULL;
+	cleanup_free char *tmp = NULL;
+	struct build_cache *c = NULL;
+	int ret;
+
+	if (cache_dir_default(o->cache_dir, &dir, err) < 0 || cli_store_root(&root, err) < 0)
+		return -1;
+	if (asprintf(&tmp, "%s/tmp", root) < 0) {
+		tmp = NULL;
+		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+	}
+	if (cache_open(&c, dir, err) < 0)
+		return -1;
+	progress_info(o->progress, "exporting the step cache");
+	ret = cache_transfer_export(o->transfer, c, tmp, err);
+	cache_close(c);
 	return ret;
 }

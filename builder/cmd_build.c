@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "builder/build.h"
+#include "builder/cache_transfer.h"
 #include "builder/cli.h"
 #include "builder/cli_registry.h"
 #include "builder/progress.h"
@@ -31,6 +32,8 @@ static const char build_usage[] =
     "  --context DIR                 the build context (default: the recipe's directory)\n"
     "  --compression gzip|zstd       layer compression (default gzip)\n"
     "  --metadata-file FILE          write digests and per-step cache hits as JSON\n"
+    "  --cache-from registry:REF|oci:DIR   import a shared step cache (layers fetched on a hit)\n"
+    "  --cache-to registry:REF|oci:DIR     export this build's step cache\n"
     "  --push                        push the result to its name (-t REGISTRY/REPO:TAG)\n"
     "  --tls-verify=false            registries: accept any certificate, allow plain HTTP\n"
     "Exit status: 0 built, 1 a step failed, 2 recipe or usage error, 3 environment error.\n";
@@ -44,6 +47,7 @@ struct build_args {
 	struct build_secret *secrets;
 	size_t n_secrets;
 	const char *progress;
+	const char *cache_from, *cache_to;
 };
 
 static void build_args_release(struct build_args *a)
@@ -59,6 +63,7 @@ static void build_args_release(struct build_args *a)
 		free(a->secrets[i].src);
 	}
 	free(a->secrets);
+	cache_transfer_free(a->o.transfer);
 }
 
 static int grow(void **v, size_t n, size_t size, struct ocb_error *err)
@@ -235,6 +240,12 @@ static int apply_option(struct build_args *a, int opt, const char *arg, struct o
 	case OPT_METADATA:
 		o->metadata_file = arg;
 		return 0;
+	case OPT_CACHE_FROM:
+		a->cache_from = arg;
+		return 0;
+	case OPT_CACHE_TO:
+		a->cache_to = arg;
+		return 0;
 	case OPT_PUSH:
 		o->push = true;
 		return 0;
@@ -269,6 +280,8 @@ static int parse_args(int argc, char **argv, struct build_args *a, struct ocb_er
 	    {"compression", required_argument, NULL, OPT_COMPRESSION},
 	    {"metadata-file", required_argument, NULL, OPT_METADATA},
 	    {"push", no_argument, NULL, OPT_PUSH},
+	    {"cache-from", required_argument, NULL, OPT_CACHE_FROM},
+	    {"cache-to", required_argument, NULL, OPT_CACHE_TO},
 	    {"tls-verify", optional_argument, NULL, OPT_TLS_VERIFY},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
@@ -339,8 +352,15 @@ int cmd_build(int argc, char **argv, struct ocb_error *err)
 	a.o.secrets = a.secrets;
 	a.o.n_secrets = a.n_secrets;
 	a.o.progress = p;
+	if (a.cache_from || a.cache_to) {
+		if ((rc = cache_transfer_new(a.cache_from, a.cache_to, !a.o.no_tls_verify, &a.o.transfer,
+					     err)) < 0)
+			goto out;
+	}
 	install_signals();
 	rc = build_run(&a.o, err);
+	if (rc == 0 && a.cache_to)
+		rc = build_export_cache(&a.o, err);
 	progress_free(p);
 	if (interrupted) {
 		ocb_error_set(err, OCB_EBUILD, 0, "interrupted by signal %d", (int)interrupted);
