@@ -319,6 +319,9 @@ int build_record_step(struct build *b, const struct build_step_record *r, struct
 int build_image_add_step(struct build *b, struct build_image *img, const struct build_layer *l,
 			 const char *created_by, struct ocb_error *err);
 int64_t build_now_ms(void);
+/* A step layer's blob is about to be read: download it when it is a
+ * --cache-from hit's not fetched yet (builder/cache_transfer.h). */
+int build_layer_fetch(struct build *b, const struct oci_digest *d, struct ocb_error *err);
 /* Copy a step layer's blob from the layer blob store into the local store. */
 int build_export_blob(struct build *b, const struct oci_digest *d, struct ocb_error *err);
 /* Docker's WORKDIR: a relative dir continues base (NULL: "/"). */

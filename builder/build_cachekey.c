@@ -27,8 +27,15 @@ void build_cache_close(struct build *b)
 	b->cache = NULL;
 }
 
+int build_layer_fetch(struct build *b, const struct oci_digest *d, struct ocb_error *err)
+{
+	return cache_transfer_materialize(b->opts->transfer, b->cache, d, err);
+}
+
 int build_export_blob(struct build *b, const struct oci_digest *d, struct ocb_error *err)
 {
+	if (build_layer_fetch(b, d, err) < 0)
+		return -1;
 	return cache_export_blob(b->cache, &b->store.bs, d, err);
 }
 
@@ -150,12 +157,11 @@ int build_cache_lookup(struct build_step_ctx *sc, struct build_cached *out, stru
 		if (err->code != OCB_ENOTFOUND)
 			return -1;
 		ocb_error_clear(err);
-		/* --cache-from: the imported record (and its layer) makes it a hit */
-		ret = cache_transfer_fetch(sc->b->opts->transfer, sc->b->cache, &sc->key, err);
+		/* --cache-from: the imported record is a hit (its layer is
+		 * downloaded when read: build_layer_fetch) */
+		ret = cache_transfer_lookup(sc->b->opts->transfer, sc->b->cache, &sc->key, &rec, err);
 		if (ret <= 0)
 			return ret;
-		if (cache_lookup(sc->b->cache, &sc->key, &rec, err) < 0)
-			return -1;
 		ret = 0;
 	}
 	memset(out, 0, sizeof(*out));

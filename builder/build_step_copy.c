@@ -23,6 +23,7 @@ struct build_copy_prep {
 	struct oci_digest digest;
 	int src_fd, dest_fd;
 	struct build_image from_image; /* copy from an image: resolved here */
+	bool from_image_resolved;
 };
 
 int build_copy_created_by(const struct recipe_step *step, char **out, struct ocb_error *err)
@@ -42,6 +43,19 @@ int build_copy_created_by(const struct recipe_step *step, char **out, struct ocb
 		q += snprintf(q, len - (size_t)(q - s), " %s", c->sources.items[i].value);
 	snprintf(q, len - (size_t)(q - s), " %s", c->to.value);
 	*out = s;
+	return 0;
+}
+
+static int resolve_from_image(struct build_step_ctx *sc, struct build_copy_prep *p, struct ocb_error *err)
+{
+	const struct recipe_copy *c = &sc->step->copy;
+
+	if (p->from_image_resolved)
+		return 0;
+	if (build_resolve_image(sc->b, c->from.value, &c->from.pos, &sc->b->platform, &p->from_image, err) <
+	    0)
+		return -1;
+	p->from_image_resolved = true;
 	return 0;
 }
 
@@ -65,8 +79,7 @@ static int open_source(struct build_step_ctx *sc, struct build_copy_prep *p, cha
 		n = asprintf(label, "stage '%s'", b->recipe->stages[c->from_stage].name);
 		break;
 	default:
-		if (build_resolve_image(b, c->from.value, &c->from.pos, &b->platform, &p->from_image, err) <
-			0 ||
+		if (resolve_from_image(sc, p, err) < 0 ||
 		    build_view_open(b, &p->from_image, &p->src_fd, err) < 0)
 			return -1;
 		n = asprintf(label, "image '%s'", c->from.value);
@@ -114,6 +127,27 @@ static int chain_digest(struct build_step_ctx *sc, const struct build_image *src
 	return 0;
 }
 
+/* A copy from a stage or an image: keyed by the source's layer chain, and
+ * planned only when it runs (a hit reads no layer: with --cache-from they
+ * may not even be downloaded). */
+static bool copies_layers(const struct build_step_ctx *sc)
+{
+	return sc->step->copy.origin == RECIPE_COPY_STAGE || sc->step->copy.origin == RECIPE_COPY_IMAGE;
+}
+
+static int chain_key(struct build_step_ctx *sc, struct build_copy_prep *p, struct ocb_error *err)
+{
+	cleanup_free char *workdir = NULL;
+
+	if (build_step_workdir(sc, &workdir, err) < 0)
+		return -1;
+	if (sc->step->copy.origin == RECIPE_COPY_STAGE)
+		return chain_digest(sc, &sc->b->result[sc->step->copy.from_stage], workdir, &p->digest, err);
+	if (resolve_from_image(sc, p, err) < 0)
+		return -1;
+	return chain_digest(sc, &p->from_image, workdir, &p->digest, err);
+}
+
 static int plan_copy(struct build_step_ctx *sc, struct build_copy_prep *p, struct ocb_error *err)
 {
 	cleanup_free char *label = NULL;
@@ -134,10 +168,8 @@ static int plan_copy(struct build_step_ctx *sc, struct build_copy_prep *p, struc
 	req.origin_is_context = sc->step->copy.origin == RECIPE_COPY_CONTEXT;
 	if (copy_plan(&req, &p->plan, err) < 0)
 		return -1;
-	if (sc->step->copy.origin == RECIPE_COPY_STAGE)
-		return chain_digest(sc, &sc->b->result[sc->step->copy.from_stage], workdir, &p->digest, err);
-	if (sc->step->copy.origin == RECIPE_COPY_IMAGE)
-		return chain_digest(sc, &p->from_image, workdir, &p->digest, err);
+	if (copies_layers(sc))
+		return 0; /* keyed by chain_key */
 	pthread_mutex_lock(&sc->b->digest_lock);
 	ret = copy_plan_digest(p->plan, sc->b->digest_cache, &p->digest, err);
 	pthread_mutex_unlock(&sc->b->digest_lock);
@@ -168,7 +200,7 @@ int build_copy_prepare(struct build_step_ctx *sc, struct ocb_error *err)
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
 	p->src_fd = p->dest_fd = -1;
 	sc->copy = p;
-	if (plan_copy(sc, p, err) < 0)
+	if ((copies_layers(sc) ? chain_key(sc, p, err) : plan_copy(sc, p, err)) < 0)
 		return ocb_error_wrap(err, "stage '%s', step %zu", sc->stage->name, sc->step->index + 1);
 	return 0;
 }
@@ -205,6 +237,8 @@ int build_step_copy_exec(struct build_step_ctx *sc, struct build_layer *layer, b
 		lopts.clamp_mtime = true;
 		lopts.source_date_epoch = sc->b->epoch;
 	}
+	if (!sc->copy->plan && plan_copy(sc, sc->copy, err) < 0)
+		return ocb_error_wrap(err, "stage '%s', step %zu", sc->stage->name, sc->step->index + 1);
 	*empty = copy_plan_count(sc->copy->plan) == 0;
 	if (*empty)
 		return 0;

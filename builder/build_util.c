@@ -43,7 +43,9 @@ int build_lowerdirs(struct build *b, const struct build_image *img, char ***out,
 	for (size_t i = img->n_layers; i-- > 0;) {
 		const struct build_layer *l = &img->layers[i];
 		const struct oci_blobstore *bs = l->in_store ? &b->store.bs : b->layer_bs;
-		if (snapshot_ensure(b->snapshots, bs, l->desc.media_type, &l->desc.digest, &l->diff_id, NULL,
+		if ((!l->in_store && !snapshot_exists(b->snapshots, &l->diff_id) &&
+		     build_layer_fetch(b, &l->desc.digest, err) < 0) ||
+		    snapshot_ensure(b->snapshots, bs, l->desc.media_type, &l->desc.digest, &l->diff_id, NULL,
 				    err) < 0)
 			goto fail;
 		if (!(v[k++] = snapshot_path(b->snapshots, &l->diff_id))) {

@@ -230,52 +230,103 @@ static int record_from_json(const json_t *rec, const struct oci_digest *key, str
 	return cache_record_decode(buf, strlen(buf), key, out, err);
 }
 
+/* Download the blob of record r (unless c has it) and store the record. */
 static int install(struct cache_transfer *t, struct build_cache *c, const struct oci_digest *key,
-		   const json_t *rec, struct ocb_error *err)
+		   const struct cache_record *r, struct ocb_error *err)
 {
-	struct cache_record r = {0};
 	struct oci_descriptor d = {0};
 	int ret = -1;
 
-	if (record_from_json(rec, key, &r, err) < 0)
-		return -1;
-	if (!r.empty_layer && !cache_blob_present(c, &r.digest, r.size)) {
-		if (oci_descriptor_init(&d, r.media_type, &r.digest, (int64_t)r.size, err) < 0 ||
+	if (!r->empty_layer && !cache_blob_present(c, &r->digest, r->size)) {
+		if (oci_descriptor_init(&d, r->media_type, &r->digest, (int64_t)r->size, err) < 0 ||
 		    source_fetch(t, &d, cache_blobstore(c), err) < 0)
 			goto out;
 	}
-	ret = cache_store(c, key, &r, err);
+	ret = cache_store(c, key, r, err);
 out:
 	oci_descriptor_release(&d);
-	cache_record_release(&r);
 	return ret;
 }
 
-int cache_transfer_fetch(struct cache_transfer *t, struct build_cache *c, const struct oci_digest *key,
-			 struct ocb_error *err)
+static int ensure_loaded(struct cache_transfer *t, struct build_cache *c, struct ocb_error *err)
+{
+	if (t->loaded)
+		return 0;
+	if (load(t, c, err) < 0)
+		return -1;
+	t->loaded = true;
+	return 0;
+}
+
+/* Key's imported record into *out: 1, or 0 when the import lacks it. */
+static int imported_record(struct cache_transfer *t, struct build_cache *c, const struct oci_digest *key,
+			   struct cache_record *out, struct ocb_error *err)
 {
 	const json_t *rec;
-	int ret = 0;
+
+	if (ensure_loaded(t, c, err) < 0)
+		return -1;
+	if (!(rec = json_object_get(t->records, key->str)))
+		return 0;
+	return record_from_json(rec, key, out, err) < 0 ? -1 : 1;
+}
+
+int cache_transfer_lookup(struct cache_transfer *t, struct build_cache *c, const struct oci_digest *key,
+			  struct cache_record *out, struct ocb_error *err)
+{
+	int ret;
 
 	if (!t || !t->from.set)
 		return 0;
 	pthread_mutex_lock(&t->lock);
-	if (!t->loaded) {
-		if (load(t, c, err) < 0) {
-			ret = ocb_error_wrap(err, "--cache-from '%s'", t->from.spec);
-			goto out;
-		}
-		t->loaded = true;
-	}
-	if ((rec = json_object_get(t->records, key->str))) {
-		if (install(t, c, key, rec, err) < 0)
-			ret = ocb_error_wrap(err, "--cache-from '%s': step '%s'", t->from.spec, key->str);
-		else
-			ret = 1;
-	}
-out:
+	ret = imported_record(t, c, key, out, err);
 	pthread_mutex_unlock(&t->lock);
+	if (ret < 0)
+		return ocb_error_wrap(err, "--cache-from '%s'", t->from.spec);
 	return ret;
+}
+
+/* Install every imported record whose layer is d (there is one download). */
+static int materialize(struct cache_transfer *t, struct build_cache *c, const struct oci_digest *d,
+		       struct ocb_error *err)
+{
+	const char *key_str;
+	json_t *rec;
+
+	if (!t->loaded)
+		return 0; /* nothing imported, nothing to fetch */
+	json_object_foreach(t->records, key_str, rec)
+	{
+		const char *layer =
+		    json_string_value(json_object_get(json_object_get(rec, "layer"), "digest"));
+		struct cache_record r = {0};
+		struct oci_digest key;
+		int ret;
+		if (!layer || strcmp(layer, d->str) != 0)
+			continue;
+		if (oci_digest_parse(key_str, &key, err) < 0 || record_from_json(rec, &key, &r, err) < 0)
+			return -1;
+		ret = install(t, c, &key, &r, err);
+		cache_record_release(&r);
+		if (ret < 0)
+			return ocb_error_wrap(err, "layer '%s'", d->str);
+	}
+	return 0;
+}
+
+int cache_transfer_materialize(struct cache_transfer *t, struct build_cache *c, const struct oci_digest *d,
+			       struct ocb_error *err)
+{
+	int ret;
+
+	if (!t || !t->from.set || oci_blobstore_has(cache_blobstore(c), d))
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	ret = materialize(t, c, d, err);
+	pthread_mutex_unlock(&t->lock);
+	if (ret < 0)
+		return ocb_error_wrap(err, "--cache-from '%s'", t->from.spec);
+	return 0;
 }
 
 /* ---- export ---- */
@@ -331,8 +382,8 @@ static bool have_record(const struct artifact *a, const struct oci_digest *key)
 }
 
 /* Add key's record (if c has it) and its blob to the artifact in dst. */
-static int add_key(struct build_cache *c, struct oci_layout *dst, const struct oci_digest *key,
-		   struct artifact *a, struct ocb_error *err)
+static int add_key(struct cache_transfer *t, struct build_cache *c, struct oci_layout *dst,
+		   const struct oci_digest *key, struct artifact *a, struct ocb_error *err)
 {
 	struct cache_record r = {0};
 	struct oci_descriptor d = {0};
@@ -344,10 +395,20 @@ static int add_key(struct build_cache *c, struct oci_layout *dst, const struct o
 	if (have_record(a, key))
 		return 0;
 	if (cache_lookup(c, key, &r, err) < 0) {
+		int got;
 		if (err->code != OCB_ENOTFOUND)
 			return -1;
-		ocb_error_clear(err); /* a step that failed or never stored */
-		return 0;
+		ocb_error_clear(err);
+		/* a hit from --cache-from whose layer nothing read: fetch it now */
+		if ((got = t->from.set ? imported_record(t, c, key, &r, err) : 0) < 0)
+			return -1;
+		if (got == 0)
+			return 0; /* a step that failed or never stored */
+		ret = install(t, c, key, &r, err);
+		cache_record_release(&r);
+		if (ret < 0 || cache_lookup(c, key, &r, err) < 0)
+			return -1;
+		ret = -1;
 	}
 	if (cache_record_encode(key, &r, r.created, &buf, &len, err) < 0 ||
 	    oci_json_load(buf, len, CACHE_RECORD_MAX, "cache record", &j, err) < 0)
@@ -383,7 +444,7 @@ static int write_artifact(struct cache_transfer *t, struct build_cache *c, struc
 	if (!a.records)
 		return nomem(err);
 	for (size_t i = 0; i < t->n_keys; i++)
-		if (add_key(c, dst, &t->keys[i], &a, err) < 0)
+		if (add_key(t, c, dst, &t->keys[i], &a, err) < 0)
 			goto out;
 	index = json_pack("{s:i, s:O}", "version", INDEX_VERSION, "records", a.records);
 	if (!index || !(buf = json_dumps(index, JSON_COMPACT | JSON_SORT_KEYS))) {

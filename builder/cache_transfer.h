@@ -11,10 +11,12 @@
  * CACHE_TRANSFER_REF_NAME.
  *
  * The import is lazy: the first local miss loads the index (the manifest and
- * the config blob); a miss whose key the index holds then downloads that
- * record's layer (only that one) into the local cache and stores the record,
- * so the step becomes a hit.  Layers of steps that do not hit are never
- * downloaded.  A source that does not exist yet (the first CI run) imports
+ * the config blob); a miss whose key the index holds is a hit at once, and
+ * its layer is downloaded (into the local cache, its record stored there)
+ * only when something reads it: the image's own layers when it is committed,
+ * the layers below a step that runs, a stage a copy reads from.  A build
+ * that also exports (--cache-to) downloads the layers of every hit it
+ * re-exports.  A source that does not exist yet (the first CI run) imports
  * nothing. */
 #ifndef OCB_CACHE_TRANSFER_H
 #define OCB_CACHE_TRANSFER_H
@@ -37,11 +39,16 @@ int cache_transfer_new(const char *from, const char *to, bool tls_verify, struct
 		       struct ocb_error *err);
 void cache_transfer_free(struct cache_transfer *t);
 
-/* A local miss of key: when the imported index has it, put its blob (unless
- * the cache has it) and record into c and return 1; 0 when the import does
- * not have key (or there is no --cache-from).  Thread-safe. */
-int cache_transfer_fetch(struct cache_transfer *t, struct build_cache *c, const struct oci_digest *key,
-			 struct ocb_error *err);
+/* A local miss of key: 1 with *out the imported record when the import has
+ * key (its layer is not downloaded: call cache_transfer_materialize before
+ * reading it), 0 when it has not (or there is no --cache-from).  The first
+ * call loads the import.  Thread-safe. */
+int cache_transfer_lookup(struct cache_transfer *t, struct build_cache *c, const struct oci_digest *key,
+			  struct cache_record *out, struct ocb_error *err);
+/* Before reading layer blob d from c: when c lacks it and an imported record
+ * names it, download it and store those records into c.  Thread-safe. */
+int cache_transfer_materialize(struct cache_transfer *t, struct build_cache *c, const struct oci_digest *d,
+			       struct ocb_error *err);
 /* Remember that the build used key (exported by cache_transfer_export).
  * Thread-safe. */
 int cache_transfer_note(struct cache_transfer *t, const struct oci_digest *key, struct ocb_error *err);

@@ -47,23 +47,32 @@ assert_eq "$(jq '[.steps[] | select(.cached)] | length' "$T/m2.json")" "$steps" 
 assert_eq "$(grep -c 'CACHED' "$T/log2")" "$steps" "runner 2: CACHED lines"
 assert_eq "$d2" "$d1" "runner 2 produces the same image digest"
 [ -z "$(find "$T/r2/cache/mounts" -name runs 2>/dev/null)" ] || fail "runner 2 ran a step"
+# Lazy: only the layers the image is made of (the runtime stage's steps)
+# are downloaded, not those of the build stages whose steps all hit.
 got2=$(($(blob_gets) - before))
-assert_eq "$got2" $((nlayers + 1)) "runner 2 downloads the index and each cached layer once"
+fetched() { jq -r '.layers[].digest' "$T/cache-manifest.json" | while read -r l; do
+	[ ! -f "$T/$1/cache/blobs/sha256/${l#sha256:}" ] || echo "$l"; done | wc -l; }
+in_image=$(OCB_ROOT="$T/r2" "$OCB" inspect hello:1.0 --format json |
+	jq '[.manifest.layers[].digest] | length - 1') # minus the base layer
+assert_eq "$(fetched r2)" "$in_image" "runner 2 fetched exactly the image's step layers"
+assert_eq "$got2" $((in_image + 1)) "runner 2 downloads the index and those layers, once each"
+[ "$in_image" -lt "$nlayers" ] || fail "the test needs cache layers outside the image"
 echo "benchmark: cold build ${cold_ms} ms, build from the registry cache ${warm_ms} ms"
 pass "runner 2 with an empty cache: every step CACHED, same digest"
 
-# -- only the layers of steps that hit are downloaded: change the last step
+# -- a changed last step: layers are fetched only where something reads them
 sed -i 's|{ copy = \["/assets/"\], from = "assets", to = "/app/assets/" },|{ copy = ["/assets/"], from = "assets", to = "/app/assets2/" },|' "$recipe"
 before=$(blob_gets)
 OCB_ROOT="$T/r3" "$OCB" build "$recipe" --progress plain --tls-verify=false \
 	--cache-from "registry:$cache_ref" --metadata-file "$T/m3.json" \
 	>/dev/null 2>"$T/log3" || { cat "$T/log3"; fail "runner 3"; }
 assert_eq "$(jq '[.steps[] | select(.cached | not)] | length' "$T/m3.json")" 1 "runner 3: one step ran"
-missing=$(jq -r '.layers[].digest' "$T/cache-manifest.json" | while read -r l; do
-	[ -f "$T/r3/cache/blobs/sha256/${l#sha256:}" ] || echo "$l"; done | wc -l)
-[ "$missing" -ge 1 ] || fail "runner 3 downloaded the layer of the step that did not hit"
-assert_eq "$(($(blob_gets) - before))" $((got2 - missing)) "runner 3 downloads only the layers of hits"
-pass "a step that misses does not download its cached layer"
+# the copy that runs reads the runtime stage so far and the assets stage:
+# their layers are fetched; the build stage's and the changed step's are not
+got3=$(($(blob_gets) - before))
+assert_eq "$got3" $(($(fetched r3) + 1)) "runner 3: one download per fetched layer"
+[ "$(fetched r3)" -lt "$nlayers" ] || fail "runner 3 downloaded every cached layer"
+pass "a step that runs fetches only the layers it reads"
 cp -r "$OCB_SRC/examples/hello/recipe.toml" "$recipe"
 
 # -- the same through a directory
