@@ -200,6 +200,8 @@ int build_resolve_image(struct build *b, const char *name, const struct recipe_p
  * store, unnamed; *top the stored manifest. */
 int build_pull_image(struct build *b, const char *name, const struct oci_platform *want,
 		     struct oci_descriptor *top, struct ocb_error *err);
+/* The registry clients' blob lines go to p (NULL: back to stderr). */
+void build_registry_progress(struct progress *p);
 /* --push: push b->manifest (an image or an index) to the -t name. */
 int build_push_result(struct build *b, struct ocb_error *err);
 /* --cache-to, after a successful build: export the records of the steps

@@ -16,6 +16,16 @@
 #include "oci/ref.h"
 #include "oci/banned.h"
 
+static void registry_progress(void *opaque, enum oci_registry_event ev, const struct oci_descriptor *d)
+{
+	progress_info(opaque, "%s %s %lld", cli_registry_event_name(ev), d->digest.str, (long long)d->size);
+}
+
+void build_registry_progress(struct progress *p)
+{
+	cli_registry_set_progress(p ? registry_progress : NULL, p);
+}
+
 int build_pull_image(struct build *b, const char *name, const struct oci_platform *want,
 		     struct oci_descriptor *top, struct ocb_error *err)
 {

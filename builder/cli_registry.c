@@ -26,13 +26,29 @@ int cli_parse_tls_verify(const char *cmd, const char *arg, bool *out, struct ocb
 
 static void print_progress(void *opaque, enum oci_registry_event ev, const struct oci_descriptor *d)
 {
+	fprintf(stderr, "%-8s %s %lld\n", cli_registry_event_name(ev), d->digest.str, (long long)d->size);
+}
+
+/* Where the blob lines go: stderr for the registry commands, the build's
+ * progress output for `ocb build` (cli_registry_set_progress). */
+static oci_registry_progress_fn progress_fn = print_progress;
+static void *progress_opaque;
+
+void cli_registry_set_progress(oci_registry_progress_fn fn, void *opaque)
+{
+	progress_fn = fn ? fn : print_progress;
+	progress_opaque = fn ? opaque : NULL;
+}
+
+const char *cli_registry_event_name(enum oci_registry_event ev)
+{
 	static const char *const what[] = {
 	    [OCI_REGISTRY_BLOB_EXISTS] = "exists", [OCI_REGISTRY_BLOB_MOUNTED] = "mounted",
 	    [OCI_REGISTRY_BLOB_PUSHED] = "pushed", [OCI_REGISTRY_BLOB_PULLED] = "pulled",
 	    [OCI_REGISTRY_BLOB_CACHED] = "cached", [OCI_REGISTRY_MANIFEST] = "manifest",
 	};
 
-	fprintf(stderr, "%-8s %s %lld\n", what[ev], d->digest.str, (long long)d->size);
+	return (unsigned)ev < sizeof(what) / sizeof(what[0]) && what[ev] ? what[ev] : "blob";
 }
 
 static uint64_t env_bytes(const char *name)
@@ -85,8 +101,10 @@ int cli_registry_open(const char *host, bool tls_verify, const char *user, const
 	cleanup_free char *found_user = NULL;
 	cleanup_free char *secret = NULL;
 	cleanup_free char *ca = find_ca_file(host);
-	struct oci_registry_opts o = {
-	    .tls_verify = tls_verify && !marked_insecure(host), .ca_file = ca, .progress = print_progress};
+	struct oci_registry_opts o = {.tls_verify = tls_verify && !marked_insecure(host),
+				      .ca_file = ca,
+				      .progress = progress_fn,
+				      .progress_opaque = progress_opaque};
 	int rc;
 
 	if (!user) {

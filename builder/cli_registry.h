@@ -19,6 +19,12 @@ int cli_parse_tls_verify(const char *cmd, const char *arg, bool *out, struct ocb
  * OCB_REGISTRY_CHUNK_SIZE (bytes) tune chunked uploads (for tests). */
 int cli_registry_open(const char *host, bool tls_verify, const char *user, const char *password,
 		      struct oci_registry **out, struct ocb_error *err);
+/* Blob lines of the clients opened from now on go to fn (NULL: stderr,
+ * "pulled   sha256:... SIZE").  For `ocb build`, whose stderr is its progress
+ * output. */
+void cli_registry_set_progress(oci_registry_progress_fn fn, void *opaque);
+/* "pulled", "pushed", "exists", "mounted", "cached", "manifest". */
+const char *cli_registry_event_name(enum oci_registry_event ev);
 /* "registry.example:5000" from "https://registry.example:5000/v1/"; Docker
  * Hub's aliases become "docker.io".  *out malloc'd. */
 int cli_registry_host(const char *arg, char **out, struct ocb_error *err);

@@ -358,9 +358,11 @@ int cmd_build(int argc, char **argv, struct ocb_error *err)
 			goto out;
 	}
 	install_signals();
+	build_registry_progress(p);
 	rc = build_run(&a.o, err);
 	if (rc == 0 && a.cache_to)
 		rc = build_export_cache(&a.o, err);
+	build_registry_progress(NULL);
 	progress_free(p);
 	if (interrupted) {
 		ocb_error_set(err, OCB_EBUILD, 0, "interrupted by signal %d", (int)interrupted);

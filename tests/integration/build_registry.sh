@@ -37,6 +37,15 @@ layers=$(jq -r '.manifests[0].digest' "$T/app/index.json" | sed 's/sha256://' |
 assert_eq "$layers" 2 "the image has the base layer and the step's"
 pass "from = a registry reference pulls the base"
 
+# -- --progress json: the registry's blob lines are progress events too
+OCB_ROOT="$T/store-json" "$OCB" build "$T/ctx/recipe.toml" --progress json --tls-verify=false \
+	>/dev/null 2>"$T/json.err" || { cat "$T/json.err"; fail "json build"; }
+while IFS= read -r line; do
+	printf '%s' "$line" | jq -e . >/dev/null 2>&1 || fail "not a JSON progress line: $line"
+done <"$T/json.err"
+grep -q 'pulled sha256:' "$T/json.err" || fail "no pulled blob event: $(cat "$T/json.err")"
+pass "--progress json stays JSON through a base pull"
+
 # -- a base that no registry has: an error naming the recipe position
 cat >"$T/ctx/missing.toml" <<R
 version = 1
