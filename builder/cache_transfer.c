@@ -35,7 +35,8 @@ struct cache_transfer {
 	struct endpoint from, to;
 
 	/* the import, loaded on the first miss */
-	bool loaded;
+	bool loaded, load_failed;
+	struct ocb_error load_err;
 	json_t *records; /* key -> record object */
 	struct oci_registry *reg;
 	struct oci_layout layout;
@@ -248,14 +249,20 @@ out:
 	return ret;
 }
 
+/* Load the import once; a failed load fails every later call the same way
+ * (parallel stages all ask). */
 static int ensure_loaded(struct cache_transfer *t, struct build_cache *c, struct ocb_error *err)
 {
-	if (t->loaded)
+	if (!t->loaded) {
+		t->loaded = true;
+		if (load(t, c, &t->load_err) < 0)
+			t->load_failed = true;
+	}
+	if (!t->load_failed)
 		return 0;
-	if (load(t, c, err) < 0)
-		return -1;
-	t->loaded = true;
-	return 0;
+	if (err)
+		*err = t->load_err;
+	return -1;
 }
 
 /* Key's imported record into *out: 1, or 0 when the import lacks it. */
@@ -293,7 +300,7 @@ static int materialize(struct cache_transfer *t, struct build_cache *c, const st
 	const char *key_str;
 	json_t *rec;
 
-	if (!t->loaded)
+	if (!t->loaded || t->load_failed)
 		return 0; /* nothing imported, nothing to fetch */
 	json_object_foreach(t->records, key_str, rec)
 	{

@@ -187,6 +187,11 @@ static void test_not_a_cache(void **state)
 	assert_int_equal(cache_transfer_lookup(t, f->b, &k, &r, &test_err), -1);
 	assert_int_equal(test_err.code, OCB_EINVAL);
 	assert_non_null(strstr(test_err.msg, "not an ocb cache"));
+	/* loaded once: a second lookup fails the same way, a read fetches nothing */
+	ocb_error_clear(&test_err);
+	assert_int_equal(cache_transfer_lookup(t, f->b, &k, &r, &test_err), -1);
+	assert_non_null(strstr(test_err.msg, "not an ocb cache"));
+	assert_ok(cache_transfer_materialize(t, f->b, &k, &test_err));
 	cache_transfer_free(t);
 	oci_descriptor_release(&d);
 	oci_layout_release(&l);
