@@ -114,7 +114,8 @@ ifneq ($(filter check,$(MAKECMDGOALS)),)
 e2e: check-integration
 endif
 e2e: all
-	OCB_SRC=$(CURDIR) OCB=$(CURDIR)/ocb sh tests/e2e/unified.sh
+	@set -e; for t in tests/e2e/unified.sh tests/e2e/service_family.sh; do echo "== $$t"; \
+		OCB_SRC=$(CURDIR) OCB=$(CURDIR)/ocb sh $$t; done
 
 deps:
 	./scripts/install-deps

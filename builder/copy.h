@@ -33,7 +33,10 @@
  *     when it leads to a directory (a file or symlink named by `to` is
  *     replaced, not written through);
  *   - parents of the destination that do not exist are created root:root
- *     0755 (also with chown: Docker chowns only the copied content); a
+ *     0755 (also with chown: Docker chowns only the copied content); the
+ *     existing ones (and an existing directory copied into) get an entry
+ *     with their metadata from the image below, so the layer does not
+ *     imply them root:root 0755 (Docker and overlayfs would show that); a
  *     destination directory that a directory source maps onto is created
  *     with that directory's metadata (chmod/chown applied); an existing
  *     destination directory is left as it is (no entry in the layer);

@@ -335,7 +335,7 @@ static int hash_entry(const struct copy_plan *p, size_t i, const size_t *first,
 	const struct oci_layer_override *ov = e->src ? &p->ov : NULL;
 	mode_t m = e->st.st_mode;
 	char line[160], target[PATH_MAX + 1];
-	uint64_t uid = e->src ? e->st.st_uid : 0, gid = e->src ? e->st.st_gid : 0;
+	uint64_t uid = e->st.st_uid, gid = e->st.st_gid; /* parents: the existing dir's, or 0:0 */
 	uint32_t mode = m & 07777;
 	struct oci_digest d;
 	int n;

@@ -23,7 +23,9 @@ int copy_plan_write_layer(const struct copy_plan *plan, struct oci_layer_writer 
 		int rc;
 
 		if (!e->src)
-			rc = oci_layer_add_dir(w, e->dst, 0755, 0, 0, 0, err);
+			/* a parent: created (0755 0:0) or existing (its metadata) */
+			rc = oci_layer_add_dir(w, e->dst, e->st.st_mode & 07777, e->st.st_uid, e->st.st_gid,
+					       e->st.mtime, err);
 		else if (!*e->src)
 			rc = add_root_dir(plan, e, w, err);
 		else

@@ -200,6 +200,39 @@ static int add_parents(struct copy_planner *pl, const struct dest *d, const char
 	return 0;
 }
 
+/* The destination's existing parent directories (and the target directory
+ * itself when copying into it), with their metadata from the image below:
+ * a layer that names a file in etc/family without an entry for etc/family
+ * makes Docker's (and overlayfs's) view of that directory root:root 0755,
+ * hiding the owner the image gave it. */
+static int add_existing_parents(struct copy_planner *pl, const struct dest *d, struct ocb_error *err)
+{
+	size_t end = *d->missing_top ? strlen(d->missing_top) : strlen(d->dir);
+	bool self = !*d->missing_top && d->into_dir;
+
+	if (pl->req->dest_root_fd < 0)
+		return 0;
+	for (size_t pos = 0; pos < end || (self && pos == end); pos++) {
+		if (pos < end && d->dir[pos] != '/')
+			continue;
+		cleanup_free char *p = strndup(d->dir, pos);
+		struct stat st;
+		if (!p)
+			return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+		if (*p && fstatat(pl->req->dest_root_fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			struct stat parent = {
+			    .st_mode = st.st_mode, .st_uid = st.st_uid, .st_gid = st.st_gid};
+			parent.st_mtim.tv_sec = st.st_mtim.tv_sec;
+			if (copy_plan_add(pl->plan, NULL, p, 0, &parent, err) < 0)
+				return -1;
+		}
+		if (pos == end)
+			break;
+	}
+	return 0;
+}
+
 static bool any_dir_match(const struct copy_planner *pl)
 {
 	for (size_t i = 0; i < pl->n_m; i++)
@@ -224,7 +257,7 @@ static int map_matches(struct copy_planner *pl, struct ocb_error *err)
 			     pl->c->to.value);
 		goto out;
 	}
-	if (add_parents(pl, &d, d.dir, err) < 0)
+	if (add_existing_parents(pl, &d, err) < 0 || add_parents(pl, &d, d.dir, err) < 0)
 		goto out;
 	if (d.into_dir && !d.exists && *d.dir) {
 		struct stat st = {.st_mode = S_IFDIR | 0755};

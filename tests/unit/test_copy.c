@@ -277,13 +277,14 @@ static void test_file_to_file(void **state)
 	assert_int_equal(chmod(f->ctx, 0755), 0);
 	mkd(f, f->dest, "etc");
 	run_step(f, &s, &l);
-	/* etc exists in the destination: only the created parent app/ */
-	assert_string_equal(names(&l), "etc/app/ etc/app/b.conf");
-	assert_int_equal(l.v[0].mode, 0755);
-	assert_int_equal(l.v[0].uid, 0);
-	assert_string_equal(l.v[1].data, "hello");
-	assert_int_equal(l.v[1].mode, 0644);
-	assert_int_equal(l.v[1].uid, 0);
+	/* etc exists in the destination: its entry keeps its metadata (so
+	 * the layer does not imply root:root 0755), app/ is created */
+	assert_string_equal(names(&l), "etc/ etc/app/ etc/app/b.conf");
+	assert_int_equal(find(&l, "etc/app/")->mode, 0755);
+	assert_int_equal(find(&l, "etc/app/")->uid, 0);
+	assert_string_equal(find(&l, "etc/app/b.conf")->data, "hello");
+	assert_int_equal(find(&l, "etc/app/b.conf")->mode, 0644);
+	assert_int_equal(find(&l, "etc/app/b.conf")->uid, 0);
 }
 
 static void test_file_into_dir(void **state)
@@ -297,10 +298,16 @@ static void test_file_into_dir(void **state)
 
 	put(f, "a.txt", "hello");
 	mkd(f, f->dest, "srv");
+	assert_int_equal(fchownat(f->dest_fd, "srv", 9999, 9998, 0), 0);
+	assert_int_equal(fchmodat(f->dest_fd, "srv", 0750, 0), 0);
 	run_step(f, &slash, &l);
 	assert_string_equal(names(&l), "app/ app/a.txt");
 	run_step(f, &existing, &l);
-	assert_string_equal(names(&l), "srv/a.txt");
+	assert_string_equal(names(&l), "srv/ srv/a.txt");
+	/* the existing directory's owner and mode, not an implied root:root 0755 */
+	assert_int_equal(find(&l, "srv/")->uid, 9999);
+	assert_int_equal(find(&l, "srv/")->gid, 9998);
+	assert_int_equal(find(&l, "srv/")->mode, 0750);
 	run_step(f, &relative, &l);
 	assert_string_equal(names(&l), "work/ work/dir/ work/dir/conf/ work/dir/conf/a.txt");
 	run_step(f, &dots, &l);
@@ -534,7 +541,7 @@ static void test_destination_symlinks(void **state)
 	assert_int_equal(symlinkat("/run", f->dest_fd, "var/run"), 0);
 	assert_int_equal(symlinkat("../../..", f->dest_fd, "up"), 0);
 	run_step(f, &s, &l);
-	assert_string_equal(names(&l), "run/a");
+	assert_string_equal(names(&l), "run/ run/a");
 	run_step(f, &esc, &l);
 	assert_string_equal(names(&l), "a");
 }
@@ -565,8 +572,8 @@ static void test_stage_paths_and_overrides(void **state)
 	mkd(f, f->dest, "zone");
 	assert_int_equal(symlinkat("/zone/UTC", f->dest_fd, "etc/localtime"), 0);
 	run_step(f, &replace, &l);
-	assert_string_equal(names(&l), "etc/localtime");
-	assert_int_equal(l.v[0].type, AE_IFREG);
+	assert_string_equal(names(&l), "etc/ etc/localtime");
+	assert_int_equal(find(&l, "etc/localtime")->type, AE_IFREG);
 	run_step(f, &root, &l);
 	assert_string_equal(names(&l), "a/ a/f a/only b/ b/f");
 	/* A stage source with a trailing '/' follows a final symlink. */
