@@ -140,7 +140,7 @@ int build_one(struct build *b, struct ocb_error *err)
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_mutex_init(&b->digest_lock, NULL);
 	if (set_times(b, err) < 0 || open_store(b, err) < 0 || build_plan(b, err) < 0 ||
-	    build_cache_open(b, err) < 0 || build_exec(b, err) < 0)
+	    build_check_push(b, err) < 0 || build_cache_open(b, err) < 0 || build_exec(b, err) < 0)
 		return -1;
 	return build_commit_image(b, &b->result[b->recipe->target_stage], err);
 }

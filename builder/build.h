@@ -202,6 +202,8 @@ int build_pull_image(struct build *b, const char *name, const struct oci_platfor
 		     struct oci_descriptor *top, struct ocb_error *err);
 /* The registry clients' blob lines go to p (NULL: back to stderr). */
 void build_registry_progress(struct progress *p);
+/* Before anything runs: --push has a name to push to. */
+int build_check_push(const struct build *b, struct ocb_error *err);
 /* --push: push b->manifest (an image or an index) to the -t name. */
 int build_push_result(struct build *b, struct ocb_error *err);
 /* --cache-to, after a successful build: export the records of the steps

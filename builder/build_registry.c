@@ -51,14 +51,25 @@ out:
 	return ret;
 }
 
+static int no_push_name(struct ocb_error *err)
+{
+	return ocb_error_set(err, OCB_EINVAL, 0, "--push needs a name: -t REGISTRY/REPO:TAG or [image] name");
+}
+
+int build_check_push(const struct build *b, struct ocb_error *err)
+{
+	if (b->opts->push && !b->opts->tag && !b->recipe->image_name.value)
+		return no_push_name(err);
+	return 0;
+}
+
 int build_push_result(struct build *b, struct ocb_error *err)
 {
 	struct oci_ref dest = {0};
 	int ret = -1;
 
 	if (!b->store_name)
-		return ocb_error_set(err, OCB_EINVAL, 0,
-				     "--push needs a name: -t REGISTRY/REPO:TAG or [image] name");
+		return no_push_name(err);
 	if (oci_ref_parse(b->store_name, &dest, err) < 0)
 		return -1;
 	progress_info(b->progress, "pushing %s", b->store_name);

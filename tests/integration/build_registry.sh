@@ -85,6 +85,7 @@ assert_eq "$arch" arm64 "the arm64 image was pushed"
 pass "build --push pushes a multi-platform index"
 
 # -- --push needs a name
-expect_exit 2 "$OCB" build "$T/ctx/multi.toml" --progress plain --push
+expect_exit 2 "$OCB" build "$T/ctx/multi.toml" --progress plain --push --no-cache
 assert_contains "$(cat "$T/stderr")" "--push needs a name" "push without a name"
-pass "--push without a name is a usage error"
+grep -q "COPY" "$T/stderr" && fail "--push without a name ran steps first: $(cat "$T/stderr")"
+pass "--push without a name is a usage error before anything runs"
