@@ -209,7 +209,8 @@ int cache_lookup(struct build_cache *c, const struct oci_digest *key, struct cac
 		if (err && err->code == OCB_ENOTFOUND)
 			return ocb_error_set(err, OCB_ENOTFOUND, 0, "cache key '%s' not found", key->str);
 		if (err && err->code == OCB_EINVAL) /* not a regular file, too large: prune removes it */
-			return ocb_error_set(err, OCB_ENOTFOUND, 0, "cache key '%s': unusable record", key->str);
+			return ocb_error_set(err, OCB_ENOTFOUND, 0, "cache key '%s': unusable record",
+					     key->str);
 		return -1;
 	}
 	if (cache_record_decode(buf, len, key, &r, &ignored) < 0)

@@ -27,8 +27,8 @@ void oci_blobstore_release(struct oci_blobstore *bs);
 
 bool oci_blobstore_has(const struct oci_blobstore *bs, const struct oci_digest *d);
 /* Open a blob read-only (O_CLOEXEC); *size gets its size.  Not verified. */
-int oci_blobstore_open_blob(const struct oci_blobstore *bs, const struct oci_digest *d, int *fd, uint64_t *size,
-			    struct ocb_error *err);
+int oci_blobstore_open_blob(const struct oci_blobstore *bs, const struct oci_digest *d, int *fd,
+			    uint64_t *size, struct ocb_error *err);
 /* Re-hash a blob; OCB_EDIGEST naming the blob on mismatch. */
 int oci_blobstore_verify(const struct oci_blobstore *bs, const struct oci_digest *d, struct ocb_error *err);
 /* Read a whole blob (at most max bytes, else OCB_ELIMIT), verified.  *buf is
@@ -50,8 +50,9 @@ int oci_blob_writer_open(struct oci_blobstore *bs, struct oci_blob_writer **w, s
 int oci_blob_writer_write(struct oci_blob_writer *w, const void *data, size_t len, struct ocb_error *err);
 /* expected may be NULL and expected_size -1 when unknown.  On success *out and *size
  * (either may be NULL) get the digest and size.  Frees w in every case. */
-int oci_blob_writer_commit(struct oci_blob_writer *w, const struct oci_digest *expected, int64_t expected_size,
-			   struct oci_digest *out, uint64_t *size, struct ocb_error *err);
+int oci_blob_writer_commit(struct oci_blob_writer *w, const struct oci_digest *expected,
+			   int64_t expected_size, struct oci_digest *out, uint64_t *size,
+			   struct ocb_error *err);
 /* Drop the temp file and free w (NULL is fine). */
 void oci_blob_writer_abort(struct oci_blob_writer *w);
 

@@ -47,19 +47,19 @@ static inline int ocb_steal_fd(int *fd)
 	return v;
 }
 
-#define cleanup_free __attribute__((cleanup(ocb_freep)))
-#define cleanup_close __attribute__((cleanup(ocb_closep)))
-#define cleanup_fclose __attribute__((cleanup(ocb_fclosep)))
+#define cleanup_free	  __attribute__((cleanup(ocb_freep)))
+#define cleanup_close	  __attribute__((cleanup(ocb_closep)))
+#define cleanup_fclose	  __attribute__((cleanup(ocb_fclosep)))
 #define steal_pointer(pp) ocb_steal_pointer(pp)
-#define steal_fd(pfd) ocb_steal_fd(pfd)
+#define steal_fd(pfd)	  ocb_steal_fd(pfd)
 
 /* Declare a cleanup helper for a library type:
  *   OCB_DEFINE_CLEANUP(json_t *, json_decref)  ->  cleanup_json_decref json_t *j; */
-#define OCB_DEFINE_CLEANUP_FUNC(type, func)                                                        \
-	static inline void func##p(type *p)                                                        \
-	{                                                                                          \
-		if (*p)                                                                            \
-			func(*p);                                                                  \
+#define OCB_DEFINE_CLEANUP_FUNC(type, func)                                                                  \
+	static inline void func##p(type *p)                                                                  \
+	{                                                                                                    \
+		if (*p)                                                                                      \
+			func(*p);                                                                            \
 	}
 
 #endif

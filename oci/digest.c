@@ -9,7 +9,7 @@
 
 #include "oci/banned.h"
 
-#define ALGO_PREFIX OCI_DIGEST_ALGO ":"
+#define ALGO_PREFIX	OCI_DIGEST_ALGO ":"
 #define ALGO_PREFIX_LEN (sizeof(ALGO_PREFIX) - 1)
 
 bool oci_digest_is_valid(const char *s)

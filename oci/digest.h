@@ -10,7 +10,7 @@
 
 #include "oci/error.h"
 
-#define OCI_DIGEST_ALGO "sha256"
+#define OCI_DIGEST_ALGO	   "sha256"
 #define OCI_DIGEST_HEX_LEN 64
 #define OCI_DIGEST_STR_LEN (sizeof(OCI_DIGEST_ALGO ":") - 1 + OCI_DIGEST_HEX_LEN)
 

@@ -36,12 +36,18 @@ struct ocb_error {
 	char msg[OCB_ERROR_MSG_MAX];
 };
 
-#define OCB_ERROR_INIT {OCB_OK, 0, {0}}
+#define OCB_ERROR_INIT                                                                                       \
+	{                                                                                                    \
+		OCB_OK, 0,                                                                                   \
+		{                                                                                            \
+			0                                                                                    \
+		}                                                                                            \
+	}
 
 /* Fill *err (which may be NULL) and return -1, so a caller writes
  * `return ocb_error_set(err, OCB_EINVAL, 0, "bad digest '%s'", s);`. */
 int ocb_error_set(struct ocb_error *err, enum ocb_code code, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Same with errno captured and code OCB_EFAIL (OCB_ENOTFOUND for ENOENT). */
 int ocb_error_sys(struct ocb_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prepend "context: " to the message; keeps code and errnum.  Returns -1. */

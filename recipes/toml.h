@@ -14,7 +14,7 @@ enum toml_type {
 	TOML_INTEGER,
 	TOML_FLOAT,
 	TOML_BOOL,
-	TOML_DATETIME,       /* offset date-time: 1979-05-27T07:32:00Z */
+	TOML_DATETIME,	     /* offset date-time: 1979-05-27T07:32:00Z */
 	TOML_DATETIME_LOCAL, /* 1979-05-27T07:32:00 */
 	TOML_DATE_LOCAL,     /* 1979-05-27 */
 	TOML_TIME_LOCAL,     /* 07:32:00 */

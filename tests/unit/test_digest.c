@@ -8,8 +8,7 @@
 #include "testutil.h"
 #include "oci/digest.h"
 
-static const char *empty_sha =
-	"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+static const char *empty_sha = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 static void test_digest_buffer_known_values(void **state)
 {
@@ -19,7 +18,8 @@ static void test_digest_buffer_known_values(void **state)
 	assert_string_equal(d.str, empty_sha);
 	assert_ok(oci_digest_buffer("abc", 3, &d, &test_err));
 	assert_string_equal(d.str, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	assert_string_equal(oci_digest_hex(&d), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(oci_digest_hex(&d),
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 static void test_digest_streaming_equals_oneshot(void **state)
@@ -43,15 +43,15 @@ static void test_digest_parse_strict(void **state)
 {
 	struct oci_digest d;
 	const char *bad[] = {
-		"",
-		"sha256:",
-		"sha512:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-		"sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
-		"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85",
-		"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8555",
-		"sha256:../../../../etc/passwd0000000000000000000000000000000000000000",
-		"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85/",
-		" sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	    "",
+	    "sha256:",
+	    "sha512:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	    "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+	    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85",
+	    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8555",
+	    "sha256:../../../../etc/passwd0000000000000000000000000000000000000000",
+	    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85/",
+	    " sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 	};
 
 	assert_ok(oci_digest_parse(empty_sha, &d, &test_err));
@@ -97,7 +97,8 @@ static void test_error_wrap_keeps_code(void **state)
 	errno = ENOENT;
 	ocb_error_sys(&err, "open '%s'", "/nope");
 	assert_int_equal(err.code, OCB_ENOTFOUND);
-	assert_string_equal(ocb_error_format(&err, buf, sizeof(buf)), "open '/nope': No such file or directory");
+	assert_string_equal(ocb_error_format(&err, buf, sizeof(buf)),
+			    "open '/nope': No such file or directory");
 	assert_int_equal(ocb_error_exit_code(&err), 2);
 	err.code = OCB_EENV;
 	assert_int_equal(ocb_error_exit_code(&err), 3);
@@ -106,11 +107,11 @@ static void test_error_wrap_keeps_code(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_digest_buffer_known_values),
-		cmocka_unit_test(test_digest_streaming_equals_oneshot),
-		cmocka_unit_test(test_digest_parse_strict),
-		cmocka_unit_test(test_digest_fd),
-		cmocka_unit_test(test_error_wrap_keeps_code),
+	    cmocka_unit_test(test_digest_buffer_known_values),
+	    cmocka_unit_test(test_digest_streaming_equals_oneshot),
+	    cmocka_unit_test(test_digest_parse_strict),
+	    cmocka_unit_test(test_digest_fd),
+	    cmocka_unit_test(test_error_wrap_keeps_code),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
