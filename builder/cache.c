@@ -251,7 +251,7 @@ static int write_record(struct build_cache *c, const char *rel, const char *buf,
 	cleanup_close int fd = -1;
 	cleanup_close int sub = -1;
 
-	fd = cache_tmpfile(c->tmp_fd, tmp, err);
+	fd = oci_tmpfile_at(c->tmp_fd, tmp, err);
 	if (fd < 0)
 		return ocb_error_wrap(err, "cache '%s'", c->path);
 	if (oci_write_all(fd, buf, len) < 0 || fsync(fd) < 0) {

@@ -15,7 +15,7 @@
 #include "oci/fdio.h"
 #include "oci/banned.h"
 
-#define TMP_PREFIX	 ".tmp-"
+#define TMP_PREFIX	 OCI_TMP_PREFIX
 #define REMOVE_DEPTH_MAX 256
 
 void cache_record_relpath(const struct oci_digest *key, char *buf, size_t size)
@@ -70,31 +70,6 @@ bool cache_blob_present(struct build_cache *c, const struct oci_digest *d, uint6
 	return oci_digest_is_valid(d->str) &&
 	       fstatat(c->bs.blobs_fd, oci_digest_hex(d), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	       S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
-}
-
-int cache_tmpfile(int dirfd, char name[CACHE_TMP_NAME_MAX], struct ocb_error *err)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (int attempt = 0; attempt < 16; attempt++) {
-		unsigned char rnd[8];
-		char *p = name + snprintf(name, CACHE_TMP_NAME_MAX, TMP_PREFIX);
-		int fd;
-
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			return ocb_error_sys(err, "getrandom");
-		for (size_t i = 0; i < sizeof(rnd); i++) {
-			*p++ = hex[rnd[i] >> 4];
-			*p++ = hex[rnd[i] & 0xf];
-		}
-		*p = '\0';
-		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (fd >= 0)
-			return fd;
-		if (errno != EEXIST)
-			return ocb_error_sys(err, "cannot create a temp file");
-	}
-	return ocb_error_set(err, OCB_EFAIL, EEXIST, "cannot create a temp file");
 }
 
 /* Unlink the entries of dirfd whose names start with prefix (every entry

@@ -8,9 +8,10 @@
 #include <sys/stat.h>
 
 #include "builder/cache.h"
+#include "oci/fdio.h"
 
 #define CACHE_RECORD_MAX   ((size_t)1 << 20) /* a record with its meta */
-#define CACHE_TMP_NAME_MAX 40
+#define CACHE_TMP_NAME_MAX OCI_TMP_NAME_MAX
 
 struct build_cache {
 	char *path; /* absolute, for messages and mount host paths */
@@ -45,7 +46,6 @@ void cache_record_drop(struct build_cache *c, const char *relpath, const struct 
 /* True when blob d is a regular file of exactly size bytes. */
 bool cache_blob_present(struct build_cache *c, const struct oci_digest *d, uint64_t size);
 /* A new temp file in dirfd named ".tmp-<random>" (O_WRONLY, O_EXCL). */
-int cache_tmpfile(int dirfd, char name[CACHE_TMP_NAME_MAX], struct ocb_error *err);
 /* Remove the temp files a killed process left (only when nobody else holds
  * the cache). */
 void cache_remove_temps(struct build_cache *c);

@@ -22,8 +22,7 @@
 #define BLOBS_DIR	"blobs/sha256"
 #define LAYOUT_FILE	"oci-layout"
 #define LAYOUT_CONTENT	"{\"imageLayoutVersion\":\"1.0.0\"}"
-#define TMP_PREFIX	".tmp-"
-#define TMP_NAME_MAX	32
+#define TMP_NAME_MAX	OCI_TMP_NAME_MAX
 #define COPY_BUFSIZE	(1 << 17)
 #define WRITEBACK_CHUNK (8u << 20)
 
@@ -55,32 +54,6 @@ static int mkdir_p(const char *path, struct ocb_error *err)
 	return 0;
 }
 
-/* A fresh temp file in dirfd; its name goes to name. */
-static int open_tmpfile(int dirfd, char name[TMP_NAME_MAX], struct ocb_error *err)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (int attempt = 0; attempt < 16; attempt++) {
-		unsigned char rnd[8];
-		char *p = name + snprintf(name, TMP_NAME_MAX, TMP_PREFIX);
-		int fd;
-
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			return ocb_error_sys(err, "getrandom");
-		for (size_t i = 0; i < sizeof(rnd); i++) {
-			*p++ = hex[rnd[i] >> 4];
-			*p++ = hex[rnd[i] & 0xf];
-		}
-		*p = '\0';
-		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (fd >= 0)
-			return fd;
-		if (errno != EEXIST)
-			return ocb_error_sys(err, "cannot create temp file");
-	}
-	return ocb_error_set(err, OCB_EFAIL, EEXIST, "cannot create temp file");
-}
-
 /* Write oci-layout atomically unless it is already there. */
 static int ensure_layout_file(int root_fd, struct ocb_error *err)
 {
@@ -89,7 +62,7 @@ static int ensure_layout_file(int root_fd, struct ocb_error *err)
 
 	if (faccessat(root_fd, LAYOUT_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
-	fd = open_tmpfile(root_fd, tmp, err);
+	fd = oci_tmpfile_at(root_fd, tmp, err);
 	if (fd < 0)
 		return -1;
 	if (oci_write_all(fd, LAYOUT_CONTENT, sizeof(LAYOUT_CONTENT) - 1) < 0 || fsync(fd) < 0) {
@@ -337,7 +310,7 @@ int oci_blob_writer_open(struct oci_blobstore *bs, struct oci_blob_writer **out,
 		free(w);
 		return -1;
 	}
-	w->fd = open_tmpfile(bs->blobs_fd, w->tmpname, err);
+	w->fd = oci_tmpfile_at(bs->blobs_fd, w->tmpname, err);
 	if (w->fd < 0) {
 		oci_hasher_release(&w->hasher);
 		free(w);
