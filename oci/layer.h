@@ -67,14 +67,6 @@ int oci_layer_writer_new(struct oci_layer_writer **out, struct oci_blobstore *bs
  * followed. */
 int oci_layer_add_tree(struct oci_layer_writer *w, int dirfd, const char *prefix, struct ocb_error *err);
 
-/* An overlayfs upper directory as a layer diff: oci_layer_add_tree() at the
- * root, except that a 0/0 character device becomes a whiteout for its name,
- * and a directory marked opaque ("y" in trusted.overlay.opaque or
- * user.overlay.opaque) is followed by its opaque marker.  Mount the overlay
- * with redirect_dir=off and metacopy=off: a redirected directory is refused
- * (OCB_EINVAL) and metacopy files would be written as empty. */
-int oci_layer_add_overlay_upper(struct oci_layer_writer *w, int upperfd, struct ocb_error *err);
-
 /* The object at dirfd/path (a regular file, directory, symlink, fifo or
  * device; not followed if a symlink) as entry `path`.  path is relative,
  * without "." or ".." components; its parent is resolved beneath dirfd

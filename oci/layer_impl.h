@@ -48,7 +48,6 @@ struct oci_layer_writer {
 	struct oci_hasher diff_hasher;
 	bool hasher_ready;
 	bool failed;
-	bool overlay_upper;  /* walking an overlayfs upper dir */
 	struct tar_buf hdr;  /* header scratch */
 	struct tar_buf name; /* entry name scratch */
 	struct layer_xattrs xattrs;

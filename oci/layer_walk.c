@@ -138,49 +138,6 @@ static int path_push(struct tar_buf *path, const char *name, struct ocb_error *e
 	return 0;
 }
 
-/* overlayfs marks a deleted name with a 0/0 character device. */
-static bool is_overlay_whiteout(const struct stat *st)
-{
-	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
-}
-
-/* "y" in trusted.overlay.<what> (root mounts) or user.overlay.<what>
- * (userxattr mounts). */
-static bool overlay_xattr(int fd, const char *what)
-{
-	static const char *const ns[] = {"trusted.overlay.", "user.overlay."};
-	char name[64], v[2];
-
-	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
-		snprintf(name, sizeof(name), "%s%s", ns[i], what);
-		if (fgetxattr(fd, name, v, sizeof(v)) == 1 && v[0] == 'y')
-			return true;
-	}
-	return false;
-}
-
-static bool overlay_redirected(int fd)
-{
-	return fgetxattr(fd, "trusted.overlay.redirect", NULL, 0) >= 0 ||
-	       fgetxattr(fd, "user.overlay.redirect", NULL, 0) >= 0;
-}
-
-/* The directory's own entry, then (overlay diffs) its opaque marker. */
-static int emit_dir(struct oci_layer_writer *w, int dirfd, const struct child *c, const struct stat *st,
-		    const char *name, int sub, struct ocb_error *err)
-{
-	if (w->overlay_upper && overlay_redirected(sub))
-		return ocb_error_set(
-		    err, OCB_EINVAL, 0,
-		    "layer entry '%s': overlay redirect_dir is not supported (mount with redirect_dir=off)",
-		    name);
-	if (layer_emit(w, dirfd, c->name, name, st, err) < 0)
-		return -1;
-	if (w->overlay_upper && overlay_xattr(sub, "opaque"))
-		return oci_layer_add_opaque(w, name, err);
-	return 0;
-}
-
 static int walk_child(struct oci_layer_writer *w, int dirfd, const struct child *c, struct tar_buf *path,
 		      unsigned depth, struct ocb_error *err)
 {
@@ -192,14 +149,12 @@ static int walk_child(struct oci_layer_writer *w, int dirfd, const struct child 
 		return ocb_error_sys(err, "layer entry '%s': cannot stat", name);
 	if (S_ISDIR(st.st_mode) != c->is_dir)
 		return ocb_error_set(err, OCB_EFAIL, 0, "layer entry '%s' changed while being read", name);
-	if (w->overlay_upper && is_overlay_whiteout(&st))
-		return oci_layer_add_whiteout(w, name, err);
 	if (!c->is_dir)
 		return layer_emit(w, dirfd, c->name, name, &st, err);
 	sub = openat(dirfd, c->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sub < 0)
 		return ocb_error_sys(err, "layer entry '%s': cannot open directory", name);
-	if (emit_dir(w, dirfd, c, &st, name, sub, err) < 0)
+	if (layer_emit(w, dirfd, c->name, name, &st, err) < 0)
 		return -1;
 	return walk_dir(w, sub, path, depth + 1, err);
 }
@@ -245,15 +200,5 @@ int oci_layer_add_tree(struct oci_layer_writer *w, int dirfd, const char *prefix
 	tar_buf_release(&path);
 	if (ret < 0)
 		w->failed = true;
-	return ret;
-}
-
-int oci_layer_add_overlay_upper(struct oci_layer_writer *w, int upperfd, struct ocb_error *err)
-{
-	int ret;
-
-	w->overlay_upper = true;
-	ret = oci_layer_add_tree(w, upperfd, NULL, err);
-	w->overlay_upper = false;
 	return ret;
 }

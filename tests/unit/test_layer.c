@@ -552,100 +552,6 @@ static void test_many_hardlinks(void **state)
 	free(l);
 }
 
-static void expect_names(struct fixture *f, const struct oci_layer_desc *d, const char *const *want, size_t n)
-{
-	struct rlist *l = calloc(1, sizeof(*l));
-
-	read_layer(f, d, l);
-	for (size_t i = 0; i < l->n && i < n; i++)
-		assert_string_equal(l->v[i].name, want[i]);
-	assert_int_equal(l->n, n);
-	rlist_release(l);
-	free(l);
-}
-
-/* A hand-made upper dir: user.overlay.* markers, and a 0/0 device when we
- * may make one. */
-static void test_overlay_upper_markers(void **state)
-{
-	struct fixture *f = *state;
-	struct oci_layer_options opts = {.compression = OCI_COMPRESSION_ZSTD};
-	struct ocb_error err = OCB_ERROR_INIT;
-	struct oci_layer_writer *w;
-	struct oci_layer_desc d;
-	char p[4096];
-	static const char *const want[] = {"dir/", "dir/.wh..wh..opq", "dir/new", ".wh.gone", "keep"};
-	bool dev;
-
-	mk_dir(f, "dir");
-	mk_file(f, "dir/new", "n");
-	mk_file(f, "keep", "k");
-	path_in(p, sizeof(p), f->tree, "dir");
-	if (setxattr(p, "user.overlay.opaque", "y", 1, 0) < 0)
-		skip();
-	dev = mknodat(f->tree_fd, "gone", S_IFCHR | 0600, makedev(0, 0)) == 0;
-	assert_ok(oci_layer_writer_new(&w, &f->bs, &opts, &test_err));
-	assert_ok(oci_layer_add_overlay_upper(w, f->tree_fd, &test_err));
-	assert_ok(oci_layer_writer_commit(w, &d, &test_err));
-	if (dev) {
-		expect_names(f, &d, want, 5);
-	} else {
-		static const char *const want_nodev[] = {"dir/", "dir/.wh..wh..opq", "dir/new", "keep"};
-		expect_names(f, &d, want_nodev, 4);
-	}
-	/* A redirected directory is refused. */
-	assert_int_equal(setxattr(p, "user.overlay.redirect", "/elsewhere", 10, 0), 0);
-	assert_ok(oci_layer_writer_new(&w, &f->bs, &opts, &test_err));
-	expect_einval(oci_layer_add_overlay_upper(w, f->tree_fd, &err), &err);
-	oci_layer_writer_abort(w);
-}
-
-/* A real overlayfs upper dir, when we may mount one. */
-static void test_overlay_upper_real_mount(void **state)
-{
-	struct fixture *f = *state;
-	struct oci_layer_options opts = {.compression = OCI_COMPRESSION_GZIP};
-	struct oci_layer_writer *w;
-	struct oci_layer_desc d;
-	char opt[8192], merged[4096], p[4096];
-	static const char *const want[] = {"a/", "a/new", "b/", "b/.wh..wh..opq", "b/y", ".wh.c"};
-	int upper;
-
-	mk_dir(f, "lower");
-	mk_dir(f, "lower/a");
-	mk_file(f, "lower/a/old", "o");
-	mk_dir(f, "lower/b");
-	mk_file(f, "lower/b/x", "x");
-	mk_file(f, "lower/c", "c");
-	mk_dir(f, "upper");
-	mk_dir(f, "work");
-	mk_dir(f, "merged");
-	snprintf(opt, sizeof(opt), "lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", f->tree, f->tree,
-		 f->tree);
-	path_in(merged, sizeof(merged), f->tree, "merged");
-	if (mount("overlay", merged, "overlay", 0, opt) < 0)
-		skip();
-	path_in(p, sizeof(p), merged, "c");
-	assert_int_equal(unlink(p), 0);
-	path_in(p, sizeof(p), merged, "b/x");
-	assert_int_equal(unlink(p), 0);
-	path_in(p, sizeof(p), merged, "b");
-	assert_int_equal(rmdir(p), 0);
-	assert_int_equal(mkdir(p, 0755), 0);
-	path_in(p, sizeof(p), merged, "b/y");
-	testutil_write_file(p, "y", 1);
-	path_in(p, sizeof(p), merged, "a/new");
-	testutil_write_file(p, "new", 3);
-	assert_int_equal(umount(merged), 0);
-	upper = openat(f->tree_fd, "upper", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(upper >= 0);
-	assert_ok(oci_layer_writer_new(&w, &f->bs, &opts, &test_err));
-	assert_ok(oci_layer_add_overlay_upper(w, upper, &test_err));
-	assert_ok(oci_layer_writer_commit(w, &d, &test_err));
-	close(upper);
-	expect_names(f, &d, want, 6);
-}
-
 static void expect_einval(int rc, struct ocb_error *err)
 {
 	assert_int_equal(rc, -1);
@@ -792,8 +698,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_entry_api_whiteouts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_entry_api_links_and_specials, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_entry_api_renamed_and_overridden, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_overlay_upper_markers, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_overlay_upper_real_mount, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_hardlinks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_entry_api_rejects_bad_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_layer_leaves_nothing, setup, teardown),
