@@ -10,6 +10,7 @@
 #include "oci/cleanup.h"
 #include "oci/epoch.h"
 #include "oci/layout.h"
+#include "builder/private_dir.h"
 
 #include "oci/banned.h"
 
@@ -64,5 +65,27 @@ int cli_created_time(char *buf, size_t size, struct ocb_error *err)
 	t = rc ? (time_t)epoch : time(NULL);
 	if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		return ocb_error_set(err, OCB_EINVAL, 0, "cannot format time %lld", (long long)t);
+	return 0;
+}
+
+int cli_store_mkdtemp(const struct oci_layout *store, const char *prefix, char **out, struct ocb_error *err)
+{
+	cleanup_free char *parent = NULL;
+	char *path = NULL;
+
+	if (asprintf(&parent, "%s/tmp", store->path) < 0) {
+		parent = NULL;
+		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+	}
+	if (build_private_dir(parent, err) < 0)
+		return -1;
+	if (asprintf(&path, "%s/%s-XXXXXX", parent, prefix) < 0)
+		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+	if (!mkdtemp(path)) {
+		ocb_error_sys(err, "mkdtemp '%s'", path);
+		free(path);
+		return -1;
+	}
+	*out = path;
 	return 0;
 }

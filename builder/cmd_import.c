@@ -80,16 +80,8 @@ static int layer_from_tarball(struct oci_layout *store, const char *tarball, enu
 
 	if (oci_layer_options_from_env(&lopts, err) < 0)
 		return -1;
-	if (asprintf(&tmp, "%s/tmp", store->path) < 0)
-		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		return ocb_error_sys(err, "mkdir '%s'", tmp);
-	free(tmp);
-	tmp = NULL;
-	if (asprintf(&tmp, "%s/tmp/import-XXXXXX", store->path) < 0)
-		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-	if (!mkdtemp(tmp))
-		return ocb_error_sys(err, "mkdtemp '%s'", tmp);
+	if (cli_store_mkdtemp(store, "import", &tmp, err) < 0)
+		return -1;
 	tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (tmpfd < 0) {
 		ocb_error_sys(err, "open '%s'", tmp);

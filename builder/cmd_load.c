@@ -33,22 +33,6 @@ static char *store_name(const struct oci_loaded *l)
 	return name ? name : strdup(l->desc.digest.str);
 }
 
-static int make_tmp_dir(const struct oci_layout *store, char **out, struct ocb_error *err)
-{
-	cleanup_free char *parent = NULL;
-	char *path = NULL;
-
-	if (asprintf(&parent, "%s/tmp", store->path) < 0 || asprintf(&path, "%s/load-XXXXXX", parent) < 0)
-		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-	if ((mkdir(parent, 0700) < 0 && errno != EEXIST) || !mkdtemp(path)) {
-		ocb_error_sys(err, "mkdtemp '%s'", path);
-		free(path);
-		return -1;
-	}
-	*out = path;
-	return 0;
-}
-
 int cmd_load(int argc, char **argv, struct ocb_error *err)
 {
 	static const struct option longopts[] = {
@@ -81,7 +65,7 @@ int cmd_load(int argc, char **argv, struct ocb_error *err)
 		return cli_usage_error(err, "load", "expected one FILE");
 	if (cli_store_open(&store, true, err) < 0)
 		return -1;
-	if (make_tmp_dir(&store, &tmp, err) < 0)
+	if (cli_store_mkdtemp(&store, "load", &tmp, err) < 0)
 		goto out;
 	if (oci_archive_load(&store, path, tmp, &loaded, &n, err) < 0) {
 		ocb_error_wrap(err, "load '%s'", path);

@@ -39,3 +39,19 @@ grep -Eq "^(\./)?$probe\$" "$T/through.list" && ! grep -q "^link/" "$T/through.l
 assert_eq "$(stat -c '%i %s %Y' "$T/victim")" "$victim_before" "victim changed"
 assert_eq "$(cat "$T/victim")" secret "victim content"
 pass "hostile rootfs tarballs: refused or confined to the image root"
+
+# The scratch dir where import and load unpack untrusted trees (setuid files,
+# devices) is private: a world-readable one is tightened, one owned by another
+# user is refused.
+make_busybox_rootfs "$T/bb"
+tar -C "$T/bb" -cf "$T/bb.tar" .
+chmod 0755 "$OCB_ROOT/tmp"
+"$OCB" import "$T/bb.tar" scratch:1 >/dev/null
+assert_eq "$(stat -c '%a' "$OCB_ROOT/tmp")" 700 "store tmp tightened by import"
+chown nobody "$OCB_ROOT/tmp"
+expect_exit 1 "$OCB" import "$T/bb.tar" scratch:2
+assert_contains "$(cat "$T/stderr")" "belongs to uid" "import refuses a foreign tmp"
+expect_exit 1 "$OCB" load "$T/bb.tar"
+assert_contains "$(cat "$T/stderr")" "belongs to uid" "load refuses a foreign tmp"
+chown root "$OCB_ROOT/tmp"
+pass "the store's scratch dir is private"
