@@ -32,8 +32,9 @@ static const char build_usage[] =
     "  --context DIR                 the build context (default: the recipe's directory)\n"
     "  --compression gzip|zstd       layer compression (default gzip)\n"
     "  --metadata-file FILE          write digests and per-step cache hits as JSON\n"
-    "  --cache-from registry:REF|oci:DIR   import a shared step cache (layers fetched on a hit)\n"
-    "  --cache-to registry:REF|oci:DIR     export this build's step cache\n"
+    "  --cache-from registry:REF|oci:DIR   import a shared step cache (layers fetched on a hit;\n"
+    "                                      repeatable, up to 8, the first that has a step wins)\n"
+    "  --cache-to registry:REF|oci:DIR     export this build's step cache, merged with what is there\n"
     "  --push                        push the result to its name (-t REGISTRY/REPO:TAG)\n"
     "  --tls-verify=false            registries: accept any certificate, allow plain HTTP\n"
     "Exit status: 0 built, 1 a step failed, 2 recipe or usage error, 3 environment error.\n";
@@ -47,7 +48,9 @@ struct build_args {
 	struct build_secret *secrets;
 	size_t n_secrets;
 	const char *progress;
-	const char *cache_from, *cache_to;
+	const char *cache_from[CACHE_TRANSFER_FROM_MAX];
+	size_t n_cache_from;
+	const char *cache_to;
 };
 
 static void build_args_release(struct build_args *a)
@@ -241,7 +244,10 @@ static int apply_option(struct build_args *a, int opt, const char *arg, struct o
 		o->metadata_file = arg;
 		return 0;
 	case OPT_CACHE_FROM:
-		a->cache_from = arg;
+		if (a->n_cache_from == CACHE_TRANSFER_FROM_MAX)
+			return cli_usage_error(err, "build", "--cache-from: at most %d sources",
+					       CACHE_TRANSFER_FROM_MAX);
+		a->cache_from[a->n_cache_from++] = arg;
 		return 0;
 	case OPT_CACHE_TO:
 		a->cache_to = arg;
@@ -352,9 +358,13 @@ int cmd_build(int argc, char **argv, struct ocb_error *err)
 	a.o.secrets = a.secrets;
 	a.o.n_secrets = a.n_secrets;
 	a.o.progress = p;
-	if (a.cache_from || a.cache_to) {
-		if ((rc = cache_transfer_new(a.cache_from, a.cache_to, !a.o.no_tls_verify, &a.o.transfer,
-					     err)) < 0)
+	if (a.n_cache_from || a.cache_to) {
+		struct cache_transfer_options t = {.from = a.cache_from,
+						   .n_from = a.n_cache_from,
+						   .to = a.cache_to,
+						   .tls_verify = !a.o.no_tls_verify,
+						   .progress = p};
+		if ((rc = cache_transfer_new(&t, &a.o.transfer, err)) < 0)
 			goto out;
 	}
 	install_signals();
