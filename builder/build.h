@@ -183,7 +183,14 @@ int build_run_multi(const struct build_options *opts, const struct recipe_platfo
  * and call build_shared_release; 0: another platform ran it meanwhile, look
  * the cache up again).  Without b->shared always 1. */
 int build_shared_claim(struct build *b, const struct oci_digest *key);
-void build_shared_release(struct build *b, const struct oci_digest *key);
+/* Give the claim back; `ran` when the step ran and its result is in the
+ * cache, so build_shared_ran() answers true for it from then on. */
+void build_shared_release(struct build *b, const struct oci_digest *key, bool ran);
+/* Whether some platform of this invocation ran the step with cache key
+ * `key`: with --no-cache its result is still the one to take, so a shared
+ * build-platform stage runs once, not once per target.  False without
+ * b->shared. */
+bool build_shared_ran(struct build *b, const struct oci_digest *key);
 /* One platform failed: the others stop starting steps. */
 void build_shared_fail(struct build *b);
 bool build_shared_failed(struct build *b);

@@ -151,7 +151,9 @@ int build_cache_lookup(struct build_step_ctx *sc, struct build_cached *out, stru
 
 	if (step_key(sc, err) < 0 || cache_transfer_note(sc->b->opts->transfer, &sc->key, err) < 0)
 		return -1;
-	if (sc->b->opts->no_cache)
+	/* --no-cache runs every step once: one another platform of this
+	 * invocation ran is taken from the cache like a hit. */
+	if (sc->b->opts->no_cache && !build_shared_ran(sc->b, &sc->key))
 		return 0;
 	if (cache_lookup(sc->b->cache, &sc->key, &rec, err) < 0) {
 		if (err->code != OCB_ENOTFOUND)

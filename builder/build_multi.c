@@ -15,22 +15,42 @@
 #include "oci/cleanup.h"
 #include "oci/banned.h"
 
-/* The cache keys being executed by some platform's build. */
+struct digest_set {
+	struct oci_digest *keys;
+	size_t n, cap;
+};
+
+/* The cache keys being executed by some platform's build (`running`) and
+ * those run to the end in this invocation (`ran`). */
 struct build_shared {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct oci_digest *keys;
-	size_t n, cap;
+	struct digest_set running, ran;
 	bool failed;
 	const struct build *first_failed; /* its error is the one to report */
 };
 
-static ssize_t shared_find(const struct build_shared *sh, const struct oci_digest *key)
+static ssize_t set_find(const struct digest_set *set, const struct oci_digest *key)
 {
-	for (size_t i = 0; i < sh->n; i++)
-		if (!strcmp(sh->keys[i].str, key->str))
+	for (size_t i = 0; i < set->n; i++)
+		if (!strcmp(set->keys[i].str, key->str))
 			return (ssize_t)i;
 	return -1;
+}
+
+/* Add key; false when out of memory (the caller degrades, see below). */
+static bool set_add(struct digest_set *set, const struct oci_digest *key)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 16;
+		struct oci_digest *k = realloc(set->keys, cap * sizeof(*k));
+		if (!k)
+			return false;
+		set->keys = k;
+		set->cap = cap;
+	}
+	set->keys[set->n++] = *key;
+	return true;
 }
 
 int build_shared_claim(struct build *b, const struct oci_digest *key)
@@ -41,28 +61,18 @@ int build_shared_claim(struct build *b, const struct oci_digest *key)
 	if (!sh)
 		return 1;
 	pthread_mutex_lock(&sh->lock);
-	while (shared_find(sh, key) >= 0) {
+	while (set_find(&sh->running, key) >= 0) {
 		pthread_cond_wait(&sh->cond, &sh->lock);
 		waited = true;
 	}
-	if (!waited) {
-		if (sh->n == sh->cap) {
-			size_t cap = sh->cap ? sh->cap * 2 : 16;
-			struct oci_digest *k = realloc(sh->keys, cap * sizeof(*k));
-			if (k) {
-				sh->keys = k;
-				sh->cap = cap;
-			}
-		}
-		/* Out of memory: run it untracked (the other platform may run it too). */
-		if (sh->n < sh->cap)
-			sh->keys[sh->n++] = *key;
-	}
+	/* Out of memory: run it untracked (the other platform may run it too). */
+	if (!waited)
+		(void)set_add(&sh->running, key);
 	pthread_mutex_unlock(&sh->lock);
 	return waited ? 0 : 1;
 }
 
-void build_shared_release(struct build *b, const struct oci_digest *key)
+void build_shared_release(struct build *b, const struct oci_digest *key, bool ran)
 {
 	struct build_shared *sh = b->shared;
 	ssize_t i;
@@ -70,10 +80,25 @@ void build_shared_release(struct build *b, const struct oci_digest *key)
 	if (!sh)
 		return;
 	pthread_mutex_lock(&sh->lock);
-	if ((i = shared_find(sh, key)) >= 0)
-		sh->keys[i] = sh->keys[--sh->n];
+	if ((i = set_find(&sh->running, key)) >= 0)
+		sh->running.keys[i] = sh->running.keys[--sh->running.n];
+	/* Out of memory: a --no-cache build may run the step again. */
+	if (ran && set_find(&sh->ran, key) < 0)
+		(void)set_add(&sh->ran, key);
 	pthread_cond_broadcast(&sh->cond);
 	pthread_mutex_unlock(&sh->lock);
+}
+
+bool build_shared_ran(struct build *b, const struct oci_digest *key)
+{
+	bool ran;
+
+	if (!b->shared)
+		return false;
+	pthread_mutex_lock(&b->shared->lock);
+	ran = set_find(&b->shared->ran, key) >= 0;
+	pthread_mutex_unlock(&b->shared->lock);
+	return ran;
 }
 
 void build_shared_fail(struct build *b)
@@ -184,6 +209,7 @@ int build_run_multi(const struct build_options *opts, const struct recipe_platfo
 	for (size_t i = 0; i < n; i++)
 		build_release(&jobs[i].b);
 	free(jobs);
-	free(sh.keys);
+	free(sh.running.keys);
+	free(sh.ran.keys);
 	return ret;
 }

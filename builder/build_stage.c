@@ -65,7 +65,7 @@ static int exec_step(struct build_step_ctx *sc, const char *created_by, struct b
 		ret = build_step_copy_exec(sc, &layer, &empty, err);
 	if (ret == 0 && build_cache_store(sc, empty ? NULL : &layer, created_by, err) < 0)
 		ret = -1;
-	build_shared_release(sc->b, &sc->key);
+	build_shared_release(sc->b, &sc->key, ret == 0);
 	if (ret < 0) {
 		oci_descriptor_release(&layer.desc);
 		return -1;

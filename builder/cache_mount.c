@@ -39,7 +39,7 @@ static int mounts_private(struct build_cache *c, struct ocb_error *err)
 		return ocb_error_sys(err, "cache '%s': cannot stat 'mounts'", c->path);
 	if (st.st_uid != geteuid())
 		return ocb_error_set(
-		    err, OCB_EUNSAFE, 0,
+		    err, OCB_EENV, 0,
 		    "cache '%s': 'mounts' belongs to uid %u, not to us: another user could reach "
 		    "what builds put there",
 		    c->path, (unsigned)st.st_uid);

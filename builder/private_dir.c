@@ -18,13 +18,13 @@ int build_private_dir(const char *path, struct ocb_error *err)
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ELOOP || errno == ENOTDIR)
-			return ocb_error_set(err, OCB_EUNSAFE, errno, "'%s' is not a directory", path);
+			return ocb_error_set(err, OCB_EENV, errno, "'%s' is not a directory", path);
 		return ocb_error_sys(err, "open '%s'", path);
 	}
 	if (fstat(fd, &st) < 0)
 		return ocb_error_sys(err, "stat '%s'", path);
 	if (st.st_uid != geteuid())
-		return ocb_error_set(err, OCB_EUNSAFE, 0,
+		return ocb_error_set(err, OCB_EENV, 0,
 				     "'%s' belongs to uid %u, not to us: another user could reach what "
 				     "builds put there",
 				     path, (unsigned)st.st_uid);

@@ -97,8 +97,14 @@ int ocb_error_exit_code(const struct ocb_error *err)
 		return 0;
 	case OCB_EBUILD:
 		return 1;
+	/* Input at fault: usage, a recipe, a missing name, and files or
+	 * registry answers that are malformed, corrupt (digest), hostile
+	 * (escapes) or over a bound. */
 	case OCB_EINVAL:
 	case OCB_ENOTFOUND:
+	case OCB_EDIGEST:
+	case OCB_EUNSAFE:
+	case OCB_ELIMIT:
 		return 2;
 	case OCB_EENV:
 	case OCB_EAUTH:

@@ -3,7 +3,7 @@
 # run step runs under qemu for arm64 (its image holds an aarch64 ELF, the
 # amd64 one an x86-64 ELF); a platform = "build" stage runs once and is
 # shared (only its step that names $TARGETARCH runs per target, and the
-# others do not see TARGETARCH); a rebuild is all CACHED; a docker-archive
+# others do not see TARGETARCH), with --no-cache too; a rebuild is all CACHED; a docker-archive
 # output of several platforms and a base without the target's platform are
 # errors that say so.
 . "$OCB_SRC/tests/lib.sh"
@@ -97,6 +97,17 @@ assert_eq "$(jq '[.steps[] | select(.cached | not)] | length' "$T/meta2.json")" 
 assert_eq "$(cat "$T/digest2")" "$(cat "$T/digest")" "rebuild: same index digest"
 if grep -q ' DONE ' "$T/log"; then fail "rebuild ran a step: $(cat "$T/log")"; fi
 pass "rebuild all CACHED"
+
+# --no-cache runs every step again, but still once per invocation: the
+# shared build stage's steps are taken from the platform that ran them
+build --arch all --no-cache --metadata-file "$T/meta3.json" >/dev/null
+T_META=$T/meta3.json
+ran3() { jq -r --arg s "$1" --argjson i "$2" '[.steps[] | select(.stage == $s and .index == $i and (.cached | not))] | length' "$T_META"; }
+assert_eq "$(ran3 build 0)" 1 "--no-cache: build stage step 1 (copy) ran once"
+assert_eq "$(ran3 build 1)" 1 "--no-cache: build stage step 2 (run) ran once"
+assert_eq "$(ran3 build 2)" 2 "--no-cache: the step naming TARGETARCH ran per target"
+assert_eq "$(ran3 runtime 0)" 2 "--no-cache: the target stage ran per platform"
+pass "--no-cache multi-platform: shared steps run once"
 
 # --platform picks one; a docker-archive of one platform works
 build --platform linux/arm64 -o "docker-archive:$T/arm64.tar" >/dev/null

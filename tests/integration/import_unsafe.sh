@@ -16,7 +16,7 @@ set +e
 "$OCB" import "$T/dotdot.tar" evil:dotdot >"$T/stdout" 2>"$T/stderr"
 rc=$?
 set -e
-[ "$rc" -ne 0 ] || fail "a '..' name was imported"
+[ "$rc" -eq 2 ] || fail "a '..' name: exit $rc, not 2 (input error)"
 assert_contains "$(cat "$T/stderr")" "entry '../victim': '..' escapes the root"
 "$OCB" images >"$T/images"
 case "$(cat "$T/images")" in *evil:dotdot*) fail "refused import left an image" ;; esac
@@ -49,9 +49,9 @@ chmod 0755 "$OCB_ROOT/tmp"
 "$OCB" import "$T/bb.tar" scratch:1 >/dev/null
 assert_eq "$(stat -c '%a' "$OCB_ROOT/tmp")" 700 "store tmp tightened by import"
 chown nobody "$OCB_ROOT/tmp"
-expect_exit 1 "$OCB" import "$T/bb.tar" scratch:2
+expect_exit 3 "$OCB" import "$T/bb.tar" scratch:2
 assert_contains "$(cat "$T/stderr")" "belongs to uid" "import refuses a foreign tmp"
-expect_exit 1 "$OCB" load "$T/bb.tar"
+expect_exit 3 "$OCB" load "$T/bb.tar"
 assert_contains "$(cat "$T/stderr")" "belongs to uid" "load refuses a foreign tmp"
 chown root "$OCB_ROOT/tmp"
 pass "the store's scratch dir is private"

@@ -108,7 +108,7 @@ pass "a dropped download resumes with a Range; a mislabelled 206 restarts the bl
 
 # -- a corrupted blob is refused and not stored
 rules '[{"id": "k", "method": "GET", "path": "/blobs/sha256:", "action": "corrupt", "times": 100}]'
-expect_exit 1 env OCB_ROOT="$T/store3" "$OCB" pull "$PROXY/team/bb:1"
+expect_exit 2 env OCB_ROOT="$T/store3" "$OCB" pull "$PROXY/team/bb:1"
 assert_contains "$(cat "$T/stderr")" "content has digest" "corruption is reported as a digest mismatch (OCB_EDIGEST)"
 assert_contains "$(cat "$T/stderr")" "team/bb" "the error names the repository"
 n=$(find "$T/store3/blobs/sha256" -type f 2>/dev/null | wc -l)

@@ -102,6 +102,15 @@ static void test_error_wrap_keeps_code(void **state)
 	assert_int_equal(ocb_error_exit_code(&err), 2);
 	err.code = OCB_EENV;
 	assert_int_equal(ocb_error_exit_code(&err), 3);
+	/* Corrupt, hostile or oversized input is an input error too. */
+	err.code = OCB_EDIGEST;
+	assert_int_equal(ocb_error_exit_code(&err), 2);
+	err.code = OCB_EUNSAFE;
+	assert_int_equal(ocb_error_exit_code(&err), 2);
+	err.code = OCB_ELIMIT;
+	assert_int_equal(ocb_error_exit_code(&err), 2);
+	err.code = OCB_EBUILD;
+	assert_int_equal(ocb_error_exit_code(&err), 1);
 }
 
 int main(void)

@@ -66,14 +66,14 @@ static void test_private_dir(void **state)
 	snprintf(q, sizeof(q), "%s/link", root);
 	assert_int_equal(symlink(p, q), 0);
 	assert_int_equal(build_private_dir(q, &err), -1);
-	assert_int_equal(err.code, OCB_EUNSAFE);
+	assert_int_equal(err.code, OCB_EENV);
 	/* So is a directory another user owns (they could plant anything). */
 	if (geteuid() == 0) {
 		snprintf(q, sizeof(q), "%s/theirs", root);
 		assert_int_equal(mkdir(q, 0755), 0);
 		assert_int_equal(chown(q, 1000, 1000), 0);
 		assert_int_equal(build_private_dir(q, &err), -1);
-		assert_int_equal(err.code, OCB_EUNSAFE);
+		assert_int_equal(err.code, OCB_EENV);
 		assert_int_equal(mode_of(q), 0755);
 	}
 }
