@@ -16,7 +16,7 @@ DESTDIR ?=
 BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libarchive libcrypto libzstd jansson libcurl libisal
+PKGS := libarchive libcrypto libzstd jansson libcurl libisal libseccomp
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
@@ -81,6 +81,13 @@ $(TOML_DECODER): $(call obj,tests/toml-decoder.c) $(RECIPES_LIB) $(OCI_LIB)
 $(BUILD)/tests/test_%: $(call obj,tests/unit/test_%.c) $(call obj,tests/unit/testutil.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# A static helper test_sandbox_seccomp copies into its rootfs (no
+# sanitizers: they do not link statically).
+$(BUILD)/tests/seccomp_probe: tests/unit/seccomp_probe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -std=gnu11 -O2 $(WARN) -static -o $@ $<
+$(BUILD)/tests/test_sandbox_seccomp: | $(BUILD)/tests/seccomp_probe
 
 # Fuzz targets double as corpus replayers (libgit2's standalone driver), so
 # `make check` replays the saved corpora with gcc and no libFuzzer.

@@ -75,6 +75,7 @@ struct build_options {
 	bool no_tls_verify;		 /* --tls-verify=false: base pulls, --push, registry caches */
 	bool push;			 /* --push: push the result to its -t name */
 	struct cache_transfer *transfer; /* --cache-from/--cache-to, or NULL */
+	bool seccomp_unconfined;	 /* --security-opt seccomp=unconfined: steps run unfiltered */
 };
 
 /* One layer of an image being built. */

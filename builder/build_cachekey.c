@@ -106,6 +106,12 @@ static int run_key(struct build_step_ctx *sc, struct cache_key *k, struct ocb_er
 	cache_key_add_str(k, "platform", sc->stage->resolved_platform.str);
 	add_strv(k, "cache", &step->cache);
 	add_strv(k, "secrets", &step->secrets); /* the ids, never the content */
+	/* A step that probes the kernel (a configure test for io_uring or user
+	 * namespaces) can build something else without the seccomp filter, so
+	 * an unconfined step is a different step (BuildKit keys its `--security`
+	 * mode too).  Added only when set: default keys stay as they were. */
+	if (sc->b->opts->seccomp_unconfined)
+		cache_key_add_bool(k, "seccomp_unconfined", true);
 	build_run_env_release(&re);
 	return 0;
 }

@@ -253,6 +253,7 @@ static int run_sandbox(struct build_step_ctx *sc, struct run_plan *p, struct run
 	cfg.network = p->network;
 	cfg.mounts = p->mounts;
 	cfg.n_mounts = p->n_mounts;
+	cfg.seccomp_unconfined = sc->b->opts->seccomp_unconfined;
 	build_steplog_init(&log, sc->b->progress, sc->id);
 	cfg.output = on_output;
 	cfg.output_ctx = &log;

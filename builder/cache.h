@@ -57,6 +57,7 @@
  *     "platform"   the target platform, normalised ("linux/arm64/v8")
  *     "cache"      the cache-mount target paths (strv)
  *     "secrets"    the secret IDs (strv) -- NEVER a secret's content or path
+ *     "seccomp_unconfined"  true, only with --security-opt seccomp=unconfined
  *     "compression" and "epoch": what changes the stored blob's bytes
  *                  (e.g. "gzip", and SOURCE_DATE_EPOCH or -1)
  *   copy step

@@ -37,6 +37,7 @@ static const char build_usage[] =
     "  --cache-to registry:REF|oci:DIR     export this build's step cache, merged with what is there\n"
     "  --push                        push the result to its name (-t REGISTRY/REPO:TAG)\n"
     "  --tls-verify=false            registries: accept any certificate, allow plain HTTP\n"
+    "  --security-opt seccomp=unconfined   run steps without the default seccomp filter\n"
     "Exit status: 0 built, 1 a step failed, 2 recipe or usage error, 3 environment error.\n";
 
 struct build_args {
@@ -195,6 +196,7 @@ enum {
 	OPT_TLS_VERIFY,
 	OPT_CACHE_FROM,
 	OPT_CACHE_TO,
+	OPT_SECURITY_OPT,
 	OPT_HELP,
 };
 
@@ -262,6 +264,12 @@ static int apply_option(struct build_args *a, int opt, const char *arg, struct o
 		o->no_tls_verify = !verify;
 		return 0;
 	}
+	case OPT_SECURITY_OPT:
+		if (strcmp(arg, "seccomp=unconfined"))
+			return cli_usage_error(
+			    err, "build", "--security-opt '%s': only seccomp=unconfined is supported", arg);
+		o->seccomp_unconfined = true;
+		return 0;
 	default:
 		return cli_usage_error(err, "build", "unknown option");
 	}
@@ -289,6 +297,7 @@ static int parse_args(int argc, char **argv, struct build_args *a, struct ocb_er
 	    {"cache-from", required_argument, NULL, OPT_CACHE_FROM},
 	    {"cache-to", required_argument, NULL, OPT_CACHE_TO},
 	    {"tls-verify", optional_argument, NULL, OPT_TLS_VERIFY},
+	    {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};

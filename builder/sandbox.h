@@ -19,14 +19,16 @@
  *
  * The step runs as the user resolved from the rootfs's own /etc/passwd and
  * /etc/group (never the host's NSS), with Docker's default capability set,
- * stdin /dev/null, stdout+stderr one stream to the caller, every other fd
- * closed.  PID 1 in the sandbox is a small init (the clone()d child) that
- * reaps, forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 to the step
- * and reports the step's wait status; when the step exits, init exits and the
- * kernel kills whatever the step left behind.  Init has PR_SET_PDEATHSIG
- * SIGKILL, so an ocb that dies takes the sandbox with it (caveat: the death
- * signal follows the *thread* that called sandbox_run(); call it from a thread
- * that lives until it returns, which a synchronous call does by nature).
+ * under a seccomp filter that refuses what Docker's default profile refuses
+ * (EPERM; no no_new_privs, so setuid binaries work), stdin /dev/null,
+ * stdout+stderr one stream to the caller, every other fd closed.  PID 1 in
+ * the sandbox is a small init (the clone()d child) that reaps, forwards
+ * SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 to the step and reports the
+ * step's wait status; when the step exits, init exits and the kernel kills
+ * whatever the step left behind.  Init has PR_SET_PDEATHSIG SIGKILL, so an
+ * ocb that dies takes the sandbox with it (caveat: the death signal follows
+ * the *thread* that called sandbox_run(); call it from a thread that lives
+ * until it returns, which a synchronous call does by nature).
  *
  * Mount points and the layer.  The sandbox must create a mount point that the
  * rootfs lacks (/proc, /sys, /dev, /etc/resolv.conf, /etc/hosts,
@@ -110,6 +112,10 @@ struct sandbox_config {
 
 	const struct sandbox_mount *mounts; /* applied in order: parents before children */
 	size_t n_mounts;
+
+	/* Run without the default seccomp filter (`--security-opt
+	 * seccomp=unconfined`); see docs/security.md. */
+	bool seccomp_unconfined;
 
 	/* Output: the callback if set, else output_fd (dup'ed as the step's
 	 * stdout and stderr, e.g. a log file), else /dev/null. */

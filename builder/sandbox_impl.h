@@ -10,6 +10,7 @@
 #define OCB_SANDBOX_IMPL_H
 
 #include <limits.h>
+#include <linux/filter.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -75,6 +76,10 @@ struct sandbox_plan {
 	bool env_has_path, env_has_home;
 	char home_entry[PATH_MAX + 8];
 
+	/* The step's seccomp filter (sandbox_seccomp.c), NULL = unconfined. */
+	struct sock_filter *seccomp;
+	unsigned short seccomp_len;
+
 	int output_fd; /* the write end the step gets as stdout/stderr, -1 = /dev/null */
 	int info_fd;   /* write end of the child -> parent message pipe */
 };
@@ -114,6 +119,12 @@ void sandbox_send(int info_fd, int type, int errnum, int value, const char *text
  * joined; always returns -1. */
 #define SANDBOX_END ((const char *)NULL)
 int sandbox_fail(int info_fd, int code, int errnum, ...) __attribute__((sentinel));
+
+/* sandbox_seccomp.c: compile the default filter into plan->seccomp (parent);
+ * install it in the calling process (child: async-signal-safe, needs
+ * CAP_SYS_ADMIN as it does not set no_new_privs; -1 with errno). */
+int sandbox_seccomp_build(struct sandbox_plan *plan, struct ocb_error *err);
+int sandbox_seccomp_load(const struct sandbox_plan *plan);
 
 /* sandbox_setup.c: in the child, in the new namespaces: make mounts private,
  * open the host paths, mount the overlay, pivot_root, run the ops, close the

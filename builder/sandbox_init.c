@@ -211,7 +211,7 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* The step's process: credentials, cwd, fds, exec. */
+/* The step's process: seccomp, credentials, cwd, fds, exec. */
 static __attribute__((noreturn)) void worker_main(struct sandbox_plan *plan, const struct passwd_user *pu)
 {
 	int info = high_fd(plan->info_fd), out = high_fd(plan->output_fd);
@@ -220,6 +220,15 @@ static __attribute__((noreturn)) void worker_main(struct sandbox_plan *plan, con
 	setsid();
 	if (info < 0 || (plan->output_fd >= 0 && out < 0) || setup_stdio(out) < 0)
 		die();
+	/* The filter goes on last with CAP_SYS_ADMIN (the kernel wants it
+	 * without no_new_privs); all that follows (capset, prctl, set*id,
+	 * chdir, close_range, execve) is allowed by it. */
+	if (sandbox_seccomp_load(plan) < 0) {
+		sandbox_fail(info, OCB_EENV, errno,
+			     "install the seccomp filter (--security-opt seccomp=unconfined runs without)",
+			     SANDBOX_END);
+		die();
+	}
 	if (drop_capabilities() < 0) {
 		sandbox_fail(info, OCB_EFAIL, errno, "drop capabilities", SANDBOX_END);
 		die();

@@ -85,6 +85,7 @@ void sandbox_plan_release(struct sandbox_plan *plan)
 	free(plan->overlay_data);
 	free((void *)plan->argv);
 	free(plan->envp);
+	free(plan->seccomp);
 	memset(plan, 0, sizeof(*plan));
 	plan->upper_fd = plan->output_fd = plan->info_fd = -1;
 }
@@ -369,7 +370,8 @@ int sandbox_plan_build(const struct sandbox_config *cfg, struct sandbox_plan *pl
 				     plan->cwd);
 	if (add_command(cfg, plan, err) < 0 || add_overlay(cfg, plan, err) < 0 ||
 	    add_proc_sys(plan, err) < 0 || sandbox_plan_add_dev(plan, err) < 0 ||
-	    add_host_files(plan, err) < 0 || add_user_mounts(cfg, plan, err) < 0)
+	    add_host_files(plan, err) < 0 || add_user_mounts(cfg, plan, err) < 0 ||
+	    (!cfg->seccomp_unconfined && sandbox_seccomp_build(plan, err) < 0))
 		return -1;
 	return 0;
 }

@@ -2,7 +2,8 @@
 # base builds, the image carries the steps' changes and the stage metadata,
 # the same inputs give the same digest, a failing step exits 1 naming the
 # stage, the step and its last output lines (acceptance 5), an image not in
-# the store is a recipe error naming file:line:col (exit 2).
+# the store is a recipe error naming file:line:col (exit 2), the seccomp
+# filter refuses a user namespace unless --security-opt seccomp=unconfined.
 . "$OCB_SRC/tests/lib.sh"
 
 make_busybox_rootfs "$T/rootfs"
@@ -99,6 +100,27 @@ sleep 0.2
 pgrep -f "sleep 33" >/dev/null && fail "the step survived SIGINT"
 ls "$OCB_ROOT/tmp" | grep -q '^build-' && fail "temp dirs left after SIGINT: $(ls "$OCB_ROOT/tmp")"
 pass "SIGINT kills the step and cleans up"
+
+# The default seccomp filter: a user namespace is refused with EPERM (busybox's
+# unshare); --security-opt seccomp=unconfined lifts it, with a key of its own,
+# so the default build afterwards does not reuse the unconfined result.
+cat >"$T/ctx/seccomp.toml" <<'R'
+version = 1
+[stages.a]
+from = "busybox:latest"
+steps = [ { run = "busybox linux32 busybox uname -m; busybox unshare -U busybox true && echo userns-ok" } ]
+R
+expect_exit 1 "$OCB" build "$T/ctx/seccomp.toml" --progress plain
+assert_contains "$(cat "$T/stderr")" "Operation not permitted" "unshare -U refused"
+assert_contains "$(cat "$T/stderr")" "i686" "an allowed personality (linux32) works"
+"$OCB" build "$T/ctx/seccomp.toml" --progress plain --security-opt seccomp=unconfined \
+	>/dev/null 2>"$T/unconfined.log" || { cat "$T/unconfined.log"; fail "unconfined build"; }
+assert_contains "$(cat "$T/unconfined.log")" "userns-ok" "unconfined step makes a user namespace"
+expect_exit 1 "$OCB" build "$T/ctx/seccomp.toml" --progress plain
+assert_contains "$(cat "$T/stderr")" "Operation not permitted" "no cache hit from the unconfined build"
+expect_exit 2 "$OCB" build "$T/ctx/seccomp.toml" --security-opt seccomp=/tmp/profile.json
+assert_contains "$(cat "$T/stderr")" "only seccomp=unconfined" "other --security-opt values refused"
+pass "seccomp filter on by default, --security-opt seccomp=unconfined"
 
 # Run steps for an architecture without a binfmt handler: exit 3 before anything runs.
 if [ ! -e /proc/sys/fs/binfmt_misc/qemu-riscv64 ]; then

@@ -47,6 +47,23 @@ static void sbx_write(const char *base, const char *rel, const char *text)
 	testutil_write_file(p, text, strlen(text));
 }
 
+/* Copy host file src to a new file dest with mode. */
+static void sbx_copy_file(const char *src, const char *dest, mode_t mode)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	int out = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	ssize_t n;
+
+	if (in < 0 || out < 0)
+		fail_msg("copy %s to %s", src, dest);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			fail_msg("write %s", dest);
+	close(in);
+	close(out);
+}
+
 /* A busybox rootfs as tests/lib.sh's make_busybox_rootfs builds it, from
  * the busybox binary at `busybox`. */
 static void sbx_make_rootfs_from(const char *root, const char *busybox)
@@ -55,9 +72,7 @@ static void sbx_make_rootfs_from(const char *root, const char *busybox)
 	    "sh",   "ls",   "cat",	"echo", "id",	  "env",  "sleep",    "mkdir", "rm",	"cp",
 	    "ln",   "wc",   "sed",	"grep", "head",	  "tail", "true",     "false", "touch", "chmod",
 	    "stat", "find", "hostname", "kill", "printf", "pwd",  "readlink", "test",  "sort",	"tr"};
-	char p[4096], buf[65536];
-	int in, out;
-	ssize_t n;
+	char p[4096];
 
 	if (mkdir(root, 0755) < 0)
 		fail_msg("mkdir %s", root);
@@ -66,15 +81,7 @@ static void sbx_make_rootfs_from(const char *root, const char *busybox)
 	sbx_mkdir(root, "tmp", 01777);
 	sbx_mkdir(root, "root", 0700);
 	sbx_path(p, sizeof(p), root, "bin/busybox");
-	in = open(busybox, O_RDONLY | O_CLOEXEC);
-	out = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
-	if (in < 0 || out < 0)
-		fail_msg("copy busybox");
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			fail_msg("write busybox");
-	close(in);
-	close(out);
+	sbx_copy_file(busybox, p, 0755);
 	for (size_t i = 0; i < sizeof(applets) / sizeof(applets[0]); i++) {
 		snprintf(p, sizeof(p), "%s/bin/%s", root, applets[i]);
 		if (symlink("busybox", p) < 0)
