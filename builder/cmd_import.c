@@ -59,13 +59,13 @@ static int extract_tarball(int dirfd, void *opaque, struct ocb_error *err)
 
 	if (fd < 0)
 		return ocb_error_sys(err, "open '%s'", path);
+	/* No context to add: the caller names the tarball, the extractor the
+	 * entry (as "layer 'PATH'"). */
 	if (oci_decompressor_new(&src.dec, OCI_COMPRESSION_AUTO, fd, NULL, err) < 0)
-		return ocb_error_wrap(err, "'%s'", path);
+		return -1;
 	ret = oci_extract_stream(dirfd, read_tarball, &src, NULL, &opts, NULL, err);
 	oci_decompressor_free(src.dec);
-	if (ret < 0)
-		return ocb_error_wrap(err, "'%s'", path);
-	return 0;
+	return ret;
 }
 
 /* Extract into <store>/tmp/import-XXXXXX/rootfs and write it as a layer. */

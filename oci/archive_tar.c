@@ -20,11 +20,22 @@
 #define TAR_NAME_MAX 4096
 #define COPY_BUFSIZE (1 << 17)
 
+/* libarchive's errno when it is the system's (ENOENT, EACCES, ...), else 0:
+ * its own format errors come as EILSEQ (libarchive's internal
+ * ARCHIVE_ERRNO_FILE_FORMAT on Linux), whose
+ * strerror ("Invalid or incomplete multibyte or wide character") would
+ * only mislead. */
+static int archive_os_errno(struct archive *a)
+{
+	int e = archive_errno(a);
+
+	return e > 0 && e != EILSEQ ? e : 0;
+}
+
 static int tar_error(struct oci_tar_out *t, const char *what, struct ocb_error *err)
 {
-	return ocb_error_set(err, OCB_EFAIL, archive_errno(t->a) > 0 ? archive_errno(t->a) : 0,
-			     "cannot write '%s': %s: %s", t->path, what,
-			     archive_error_string(t->a) ? archive_error_string(t->a) : "error");
+	return ocb_error_set(err, OCB_EFAIL, archive_os_errno(t->a), "cannot write '%s': %s: %s", t->path,
+			     what, archive_error_string(t->a) ? archive_error_string(t->a) : "error");
 }
 
 int oci_tar_out_open(struct oci_tar_out *t, const char *path, int64_t mtime, struct ocb_error *err)
@@ -191,9 +202,8 @@ int oci_tar_in_open(struct archive **out, const char *path, struct ocb_error *er
 	archive_read_support_filter_zstd(a);
 	archive_read_support_filter_xz(a);
 	if (archive_read_open_filename(a, path, 1 << 17) != ARCHIVE_OK) {
-		int e = archive_errno(a);
-		ocb_error_set(err, e == ENOENT ? OCB_ENOTFOUND : OCB_EINVAL, e > 0 ? e : 0,
-			      "cannot read '%s': %s", path,
+		int e = archive_os_errno(a);
+		ocb_error_set(err, e == ENOENT ? OCB_ENOTFOUND : OCB_EINVAL, e, "cannot read '%s': %s", path,
 			      archive_error_string(a) ? archive_error_string(a) : "not a tar");
 		archive_read_free(a);
 		return -1;

@@ -39,6 +39,13 @@ assert_contains "$(cat "$T/stderr")" "demo:1" "inspect error names the image"
 "$OCB" images >"$T/images"
 if grep -q demo "$T/images"; then fail "rmi left demo in 'ocb images'"; fi
 
+# Not an archive at all: an input error (2) that says so, without the
+# misleading strerror of libarchive's format errno (EILSEQ).
+head -c 5000 "$OCB" >"$T/garbage.tar"
+expect_exit 2 env OCB_ROOT="$T/s6" "$OCB" load "$T/garbage.tar"
+assert_contains "$(cat "$T/stderr")" "garbage.tar': Unrecognized archive format" "load names a non-archive"
+if grep -q 'multibyte' "$T/stderr"; then fail "load of a non-archive: $(cat "$T/stderr")"; fi
+
 # A truncated archive and a flipped byte are refused, and nothing is named.
 head -c 20000 "$T/demo-oci.tar" >"$T/truncated.tar"
 set +e; OCB_ROOT="$T/s5" "$OCB" load "$T/truncated.tar" 2>"$T/err"; rc=$?; set -e
