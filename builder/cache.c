@@ -11,11 +11,10 @@
 
 #include "builder/cache_impl.h"
 #include "builder/cli_store.h"
+#include "builder/store_lock.h"
 #include "oci/cleanup.h"
 #include "oci/fdio.h"
 #include "oci/banned.h"
-
-#define LOCK_POLL_NS (50 * 1000 * 1000)
 
 int cache_dir_default(const char *cli_dir, char **out, struct ocb_error *err)
 {
@@ -144,27 +143,22 @@ fail:
 
 int cache_open_exclusive(struct build_cache **out, const char *dir, int timeout_ms, struct ocb_error *err)
 {
-	const struct timespec poll = {0, LOCK_POLL_NS};
-	long waited_ms = 0;
 	struct build_cache *c;
+	int rc;
 
 	if (cache_new(&c, dir, err) < 0)
 		return -1;
-	while (flock_retry(c->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK) {
-			ocb_error_sys(err, "cannot lock cache '%s'", c->path);
-			goto fail;
-		}
-		if (waited_ms >= timeout_ms) {
-			ocb_error_set(
-			    err, OCB_EENV, 0,
-			    "cache '%s' is in use by a running build (waited %d ms); try again when it "
-			    "finishes",
-			    c->path, timeout_ms);
-			goto fail;
-		}
-		nanosleep(&poll, NULL);
-		waited_ms += LOCK_POLL_NS / 1000000;
+	rc = flock_wait_exclusive(c->lock_fd, timeout_ms);
+	if (rc < 0) {
+		ocb_error_sys(err, "cannot lock cache '%s'", c->path);
+		goto fail;
+	}
+	if (rc > 0) {
+		ocb_error_set(
+		    err, OCB_EENV, 0,
+		    "cache '%s' is in use by a running build (waited %d ms); try again when it finishes",
+		    c->path, timeout_ms);
+		goto fail;
 	}
 	cache_remove_temps(c);
 	*out = c;

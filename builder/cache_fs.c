@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "builder/cache_impl.h"
+#include "builder/tree_size.h"
 #include "oci/cleanup.h"
 #include "oci/fdio.h"
 #include "oci/banned.h"
@@ -119,36 +120,9 @@ DIR *cache_opendir_at(int dirfd, const char *name)
 	return d;
 }
 
-static uint64_t tree_size(int parent, const char *name, uint64_t *files, int depth)
-{
-	DIR *d = depth > REMOVE_DEPTH_MAX ? NULL : cache_opendir_at(parent, name);
-	struct dirent *de;
-	uint64_t total = 0;
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		struct stat st;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISREG(st.st_mode)) {
-			total += (uint64_t)st.st_size;
-			if (files)
-				(*files)++;
-		} else if (S_ISDIR(st.st_mode)) {
-			total += tree_size(dirfd(d), de->d_name, files, depth + 1);
-		}
-	}
-	closedir(d);
-	return total;
-}
-
 uint64_t cache_tree_size(int dirfd, uint64_t *files)
 {
-	return tree_size(dirfd, ".", files, 0);
+	return tree_size_at(dirfd, ".", files);
 }
 
 static int remove_tree(int parent, const char *name, int depth, struct ocb_error *err)

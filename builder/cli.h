@@ -30,9 +30,15 @@ int cmd_push(int argc, char **argv, struct ocb_error *err);
 int cmd_login(int argc, char **argv, struct ocb_error *err);
 int cmd_logout(int argc, char **argv, struct ocb_error *err);
 int cmd_cache(int argc, char **argv, struct ocb_error *err);
+int cmd_prune(int argc, char **argv, struct ocb_error *err);
+int cmd_tag(int argc, char **argv, struct ocb_error *err);
 
 /* A usage error (exit code 2) for subcommand cmd. */
 int cli_usage_error(struct ocb_error *err, const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+#define CLI_WAIT_MAX_SECONDS (24 * 3600)
+/* --wait SECONDS of a prune (0 to a day); a usage error for cmd otherwise. */
+int cli_parse_wait(const char *cmd, const char *s, long *out, struct ocb_error *err);
 
 #endif

@@ -11,6 +11,7 @@
 #include "oci/epoch.h"
 #include "oci/layout.h"
 #include "builder/private_dir.h"
+#include "builder/store_lock.h"
 
 #include "oci/banned.h"
 
@@ -51,6 +52,13 @@ int cli_store_open(struct oci_layout *store, bool create, struct ocb_error *err)
 		return ocb_error_wrap(err, "local store '%s'", root);
 	}
 	return 0;
+}
+
+int cli_store_open_writer(struct oci_layout *store, bool create, int *lock_fd, struct ocb_error *err)
+{
+	if (cli_store_open(store, create, err) < 0)
+		return -1;
+	return store_lock_shared(store->path, lock_fd, err);
 }
 
 int cli_created_time(char *buf, size_t size, struct ocb_error *err)

@@ -17,6 +17,11 @@ struct oci_layout;
 
 /* Open the local store (creating it when create is set). */
 int cli_store_open(struct oci_layout *store, bool create, struct ocb_error *err);
+/* The same for a command that writes blobs before it names them (import,
+ * load, pull, manifest create): also takes the store lock shared
+ * (builder/store_lock.h) into *lock_fd, which the caller closes when done, so
+ * a collection cannot take the blobs in between. */
+int cli_store_open_writer(struct oci_layout *store, bool create, int *lock_fd, struct ocb_error *err);
 /* A fresh directory <store>/tmp/<prefix>-XXXXXX for scratch work on the
  * store's file system (extracted root filesystems, unpacked archives).
  * <store>/tmp is made private like the builder's (build_private_dir): what is

@@ -39,19 +39,6 @@ struct cache_cli {
 	long wait_seconds;
 };
 
-static int parse_wait(const char *s, long *out, struct ocb_error *err)
-{
-	char *end = NULL;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > 24 * 3600)
-		return cli_usage_error(err, "cache", "--wait: '%s' is not a number of seconds", s);
-	*out = v;
-	return 0;
-}
-
 static int parse_options(int argc, char **argv, bool prune, struct cache_cli *o, struct ocb_error *err)
 {
 	static const struct option opts[] = {
@@ -75,7 +62,7 @@ static int parse_options(int argc, char **argv, bool prune, struct cache_cli *o,
 		} else if (prune && c == OPT_ALL) {
 			o->all = true;
 		} else if (prune && c == OPT_WAIT) {
-			if (parse_wait(optarg, &o->wait_seconds, err) < 0)
+			if (cli_parse_wait("cache", optarg, &o->wait_seconds, err) < 0)
 				return -1;
 		} else {
 			return cli_usage_error(err, "cache", "unknown option '%s' for '%s'", argv[optind - 1],

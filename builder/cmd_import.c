@@ -183,6 +183,7 @@ int cmd_import(int argc, char **argv, struct ocb_error *err)
 	struct import_opts o = {.compression = OCI_COMPRESSION_GZIP};
 	struct oci_image_config cfg = {0};
 	struct oci_layout store = {0};
+	cleanup_close int store_lock = -1;
 	struct oci_ref ref = {0};
 	struct oci_layer_desc layer;
 	struct oci_descriptor layer_desc = {0}, manifest = {0};
@@ -205,7 +206,7 @@ int cmd_import(int argc, char **argv, struct ocb_error *err)
 	}
 	if (set_platform(&cfg, o.platform, err) < 0 || cli_created_time(created, sizeof(created), err) < 0)
 		goto out;
-	if (cli_store_open(&store, true, err) < 0)
+	if (cli_store_open_writer(&store, true, &store_lock, err) < 0)
 		goto out;
 	if (layer_from_tarball(&store, o.tarball, o.compression, &layer, err) < 0) {
 		ocb_error_wrap(err, "import '%s'", o.tarball);

@@ -41,6 +41,7 @@ int cmd_load(int argc, char **argv, struct ocb_error *err)
 	    {NULL, 0, NULL, 0},
 	};
 	struct oci_layout store = {0};
+	cleanup_close int store_lock = -1;
 	struct oci_loaded *loaded = NULL;
 	cleanup_free char *tmp = NULL;
 	const char *path = NULL;
@@ -63,7 +64,7 @@ int cmd_load(int argc, char **argv, struct ocb_error *err)
 		path = argv[optind++];
 	if (!path || optind != argc)
 		return cli_usage_error(err, "load", "expected one FILE");
-	if (cli_store_open(&store, true, err) < 0)
+	if (cli_store_open_writer(&store, true, &store_lock, err) < 0)
 		return -1;
 	if (cli_store_mkdtemp(&store, "load", &tmp, err) < 0)
 		goto out;

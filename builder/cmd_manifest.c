@@ -72,6 +72,7 @@ out:
 static int manifest_create(int argc, char **argv, struct ocb_error *err)
 {
 	struct oci_layout store = {0};
+	cleanup_close int store_lock = -1;
 	struct oci_index x = {0};
 	struct oci_ref ref = {0};
 	struct oci_descriptor out = {0};
@@ -86,7 +87,7 @@ static int manifest_create(int argc, char **argv, struct ocb_error *err)
 	oci_ref_release(&ref);
 	if (!name)
 		return ocb_error_set(err, OCB_EFAIL, 0, "out of memory");
-	if (cli_store_open(&store, false, err) < 0)
+	if (cli_store_open_writer(&store, false, &store_lock, err) < 0)
 		return -1;
 	for (int i = 2; i < argc; i++)
 		if (add_image(&store, argv[i], &x, err) < 0)

@@ -86,6 +86,7 @@ int cmd_pull(int argc, char **argv, struct ocb_error *err)
 	struct oci_ref ref = {0};
 	struct oci_platform want = {0};
 	struct oci_layout store = {0};
+	cleanup_close int store_lock = -1;
 	struct oci_descriptor top = {0};
 	cleanup_free char *name = NULL;
 	int ret = -1;
@@ -100,7 +101,7 @@ int cmd_pull(int argc, char **argv, struct ocb_error *err)
 			ocb_error_wrap(err, "--platform");
 		goto out;
 	}
-	if (cli_store_open(&store, true, err) < 0 ||
+	if (cli_store_open_writer(&store, true, &store_lock, err) < 0 ||
 	    cli_registry_fetch(&store, &ref, o.all ? NULL : &want, o.tls_verify, &top, err) < 0)
 		goto out;
 	/* An explicit --platform must match a single-platform image too (an

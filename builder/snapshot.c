@@ -9,26 +9,45 @@
 #include <unistd.h>
 
 #include "builder/private_dir.h"
+#include "builder/store_lock.h"
 #include "oci/cleanup.h"
 #include "oci/compress.h"
 #include "oci/extract.h"
 #include "oci/banned.h"
 
-int snapshot_dir_open(struct snapshot_dir *sd, const char *root, struct ocb_error *err)
+/* Lock the store (shared, or exclusive within timeout_ms when timeout_ms >=
+ * 0), then open (creating) root/snapshots. */
+static int dir_open(struct snapshot_dir *sd, const char *root, int timeout_ms, struct ocb_error *err)
 {
 	cleanup_free char *path = NULL;
-	int fd;
 
-	if (asprintf(&path, "%s/snapshots", root) < 0)
+	sd->fd = sd->lock_fd = -1;
+	sd->path = NULL;
+	if ((timeout_ms < 0 ? store_lock_shared(root, &sd->lock_fd, err)
+			    : store_lock_exclusive(root, timeout_ms, &sd->lock_fd, err)) < 0)
+		return -1;
+	if (asprintf(&path, "%s/snapshots", root) < 0) {
+		path = NULL;
 		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+	}
 	if (build_private_dir(path, err) < 0)
 		return -1;
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	sd->fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sd->fd < 0)
 		return ocb_error_sys(err, "open '%s'", path);
-	sd->fd = fd;
 	sd->path = steal_pointer(&path);
 	return 0;
+}
+
+int snapshot_dir_open(struct snapshot_dir *sd, const char *root, struct ocb_error *err)
+{
+	return dir_open(sd, root, -1, err);
+}
+
+int snapshot_dir_open_exclusive(struct snapshot_dir *sd, const char *root, int timeout_ms,
+				struct ocb_error *err)
+{
+	return dir_open(sd, root, timeout_ms < 0 ? 0 : timeout_ms, err);
 }
 
 void snapshot_dir_release(struct snapshot_dir *sd)
@@ -36,6 +55,8 @@ void snapshot_dir_release(struct snapshot_dir *sd)
 	if (sd->fd >= 0)
 		close(sd->fd);
 	sd->fd = -1;
+	store_lock_release(sd->lock_fd); /* after the last use of the snapshots */
+	sd->lock_fd = -1;
 	free(sd->path);
 	sd->path = NULL;
 }
