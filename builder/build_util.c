@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "builder/build.h"
+#include "builder/private_dir.h"
 #include "builder/snapshot.h"
 #include "oci/cleanup.h"
 #include "oci/extract.h"
@@ -63,17 +64,11 @@ fail:
 
 int build_mkdtemp(struct build *b, char **out, struct ocb_error *err)
 {
-	char *p = NULL;
+	char prefix[32];
 
-	if (asprintf(&p, "%s/build-%ld-XXXXXX", b->tmp_dir, (long)getpid()) < 0)
-		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-	if (!mkdtemp(p)) {
-		ocb_error_sys(err, "mkdtemp '%s'", p);
-		free(p);
-		return -1;
-	}
-	*out = p;
-	return 0;
+	/* The pid lets a later build find a killed one's leftovers. */
+	snprintf(prefix, sizeof(prefix), "build-%ld", (long)getpid());
+	return build_private_mkdtemp(b->tmp_dir, prefix, out, err);
 }
 
 /* "build-<pid>-XXXXXX" whose pid is gone: a killed build's leftovers. */

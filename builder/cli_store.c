@@ -79,7 +79,6 @@ int cli_created_time(char *buf, size_t size, struct ocb_error *err)
 int cli_store_mkdtemp(const struct oci_layout *store, const char *prefix, char **out, struct ocb_error *err)
 {
 	cleanup_free char *parent = NULL;
-	char *path = NULL;
 
 	if (asprintf(&parent, "%s/tmp", store->path) < 0) {
 		parent = NULL;
@@ -87,13 +86,5 @@ int cli_store_mkdtemp(const struct oci_layout *store, const char *prefix, char *
 	}
 	if (build_private_dir(parent, err) < 0)
 		return -1;
-	if (asprintf(&path, "%s/%s-XXXXXX", parent, prefix) < 0)
-		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
-	if (!mkdtemp(path)) {
-		ocb_error_sys(err, "mkdtemp '%s'", path);
-		free(path);
-		return -1;
-	}
-	*out = path;
-	return 0;
+	return build_private_mkdtemp(parent, prefix, out, err);
 }

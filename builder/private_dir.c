@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,5 +32,20 @@ int build_private_dir(const char *path, struct ocb_error *err)
 				     path, (unsigned)st.st_uid);
 	if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 07700) < 0)
 		return ocb_error_sys(err, "chmod '%s'", path);
+	return 0;
+}
+
+int build_private_mkdtemp(const char *parent, const char *prefix, char **out, struct ocb_error *err)
+{
+	char *path = NULL;
+
+	if (asprintf(&path, "%s/%s-XXXXXX", parent, prefix) < 0)
+		return ocb_error_set(err, OCB_EFAIL, ENOMEM, "out of memory");
+	if (!mkdtemp(path)) {
+		ocb_error_sys(err, "mkdtemp '%s'", path);
+		free(path);
+		return -1;
+	}
+	*out = path;
 	return 0;
 }

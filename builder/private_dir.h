@@ -8,8 +8,11 @@
 #include "oci/error.h"
 
 /* Create path (0700) if missing; otherwise require a real directory (not a
- * symlink) owned by the effective uid (OCB_EUNSAFE if not) and take group
+ * symlink) owned by the effective uid (OCB_EENV if not) and take group
  * and other permissions away from it. */
 int build_private_dir(const char *path, struct ocb_error *err);
+/* A new directory "PARENT/PREFIX-XXXXXX" (mkdtemp: 0700, unique); *out is
+ * its path, to free.  PARENT is expected to be private already. */
+int build_private_mkdtemp(const char *parent, const char *prefix, char **out, struct ocb_error *err);
 
 #endif
