@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -170,15 +171,48 @@ static int add_rules(scmp_filter_ctx ctx, struct ocb_error *err)
 	return deny_namespaces(ctx, err) < 0 || deny_personalities(ctx, err) < 0 ? -1 : 0;
 }
 
+/* Does libseccomp keep a rule on socket(2)'s family as one?  On x86, s390
+ * and ppc it also turns it into socketcall(SYS_SOCKET, args), whose
+ * arguments are in memory: the family test is dropped there and the rule
+ * would refuse every socket of a libc that uses socketcall (32-bit glibc). */
+static bool socket_is_direct(uint32_t arch)
+{
+	return arch == SCMP_ARCH_X86_64 || arch == SCMP_ARCH_X32 || arch == SCMP_ARCH_AARCH64 ||
+	       arch == SCMP_ARCH_ARM || arch == SCMP_ARCH_RISCV64;
+}
+
+/* AF_VSOCK sockets, refused by Docker's profile: inside a VM (Firecracker,
+ * many CI runners) they reach the hypervisor's host services, and vsock is
+ * kernel attack surface (CVE-2024-50264).  Only where the family can be
+ * seen: a 32-bit x86 caller still gets one through socketcall(2), as under
+ * Docker. */
+static int deny_vsock(scmp_filter_ctx ctx, struct ocb_error *err)
+{
+	int rc =
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_VSOCK));
+
+	return rc < 0 ? rule_fail(err, rc, "socket") : 0;
+}
+
+static int add_arch(scmp_filter_ctx ctx, uint32_t arch, struct ocb_error *err)
+{
+	int rc = seccomp_arch_add(ctx, arch);
+
+	if (rc < 0 && rc != -EEXIST)
+		return ocb_error_set(err, OCB_EFAIL, -rc, "seccomp: add a compat architecture");
+	return 0;
+}
+
 /* The native ABI plus the compat ones its kernel may run (Docker's table),
  * so that a 32-bit binary (or int $0x80 from a 64-bit one) meets the same
- * rules; any other ABI kills the process. */
+ * rules; any other ABI kills the process.  A rule covers the architectures
+ * present when it is added (seccomp_arch_add(3)), so the AF_VSOCK rule goes
+ * in before the ones socket_is_direct() refuses are added. */
 static int add_arches(scmp_filter_ctx ctx, struct ocb_error *err)
 {
-	uint32_t compat[2] = {0, 0};
-	int rc;
+	uint32_t native = seccomp_arch_native(), compat[2] = {0, 0};
 
-	switch (seccomp_arch_native()) {
+	switch (native) {
 	case SCMP_ARCH_X86_64:
 		compat[0] = SCMP_ARCH_X86;
 		compat[1] = SCMP_ARCH_X32;
@@ -193,8 +227,13 @@ static int add_arches(scmp_filter_ctx ctx, struct ocb_error *err)
 		break;
 	}
 	for (size_t i = 0; i < 2 && compat[i]; i++)
-		if ((rc = seccomp_arch_add(ctx, compat[i])) < 0 && rc != -EEXIST)
-			return ocb_error_set(err, OCB_EFAIL, -rc, "seccomp: add a compat architecture");
+		if (socket_is_direct(compat[i]) && add_arch(ctx, compat[i], err) < 0)
+			return -1;
+	if (socket_is_direct(native) && deny_vsock(ctx, err) < 0)
+		return -1;
+	for (size_t i = 0; i < 2 && compat[i]; i++)
+		if (!socket_is_direct(compat[i]) && add_arch(ctx, compat[i], err) < 0)
+			return -1;
 	/* Refused where libseccomp finds no kernel support (or under
 	 * valgrind): the default then, SCMP_ACT_KILL, kills the thread. */
 	seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);

@@ -8,9 +8,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +21,9 @@
 
 #define X32_BIT		 0x40000000L
 #define I386_PERSONALITY 136 /* arch/x86/entry/syscalls/syscall_32.tbl */
+#define I386_SOCKETCALL	 102
+#define I386_SOCKET	 359
+#define SYS_SOCKET_CALL	 1 /* socketcall's number for socket() */
 
 /* A personality Docker refuses: harmless for the probe's child. */
 #define ODD_PERSONA ADDR_NO_RANDOMIZE
@@ -26,12 +31,30 @@
 #if defined(__x86_64__)
 /* The i386 ABI from a 64-bit process: the kernel (and seccomp) sees
  * AUDIT_ARCH_I386 and the 32-bit syscall numbers, as for a -m32 binary. */
-static long i386_syscall1(long nr, long a)
+static long i386_syscall3(long nr, long a, long b, long c)
 {
 	long ret;
 
-	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a) : "memory", "r8", "r9", "r10", "r11");
+	__asm__ volatile("int $0x80"
+			 : "=a"(ret)
+			 : "a"(nr), "b"(a), "c"(b), "d"(c)
+			 : "memory", "r8", "r9", "r10", "r11");
 	return (int)ret < 0 && (int)ret > -4096 ? (errno = -(int)ret, -1) : ret;
+}
+
+/* socketcall(SYS_SOCKET, {family, SOCK_STREAM, 0}) as a 32-bit glibc makes
+ * it: the arguments in memory, at an address the i386 ABI can pass. */
+static long i386_socketcall(int family)
+{
+	unsigned int *args =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+
+	if (args == MAP_FAILED)
+		return -1;
+	args[0] = (unsigned int)family;
+	args[1] = SOCK_STREAM;
+	args[2] = 0;
+	return i386_syscall3(I386_SOCKETCALL, SYS_SOCKET_CALL, (long)(unsigned long)args, 0);
 }
 #endif
 
@@ -74,9 +97,19 @@ static long run_check(const char *name)
 		return syscall(SYS_io_uring_setup, 1, NULL);
 	if (!strcmp(name, "ptrace"))
 		return ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+	if (!strcmp(name, "vsock"))
+		return socket(AF_VSOCK, SOCK_STREAM, 0);
+	if (!strcmp(name, "unix_socket"))
+		return socket(AF_UNIX, SOCK_STREAM, 0);
 #if defined(__x86_64__)
 	if (!strcmp(name, "i386_personality"))
-		return i386_syscall1(I386_PERSONALITY, PER_LINUX | ODD_PERSONA);
+		return i386_syscall3(I386_PERSONALITY, PER_LINUX | ODD_PERSONA, 0, 0);
+	if (!strcmp(name, "i386_socket_unix"))
+		return i386_syscall3(I386_SOCKET, AF_UNIX, SOCK_STREAM, 0);
+	if (!strcmp(name, "i386_socketcall_unix"))
+		return i386_socketcall(AF_UNIX);
+	if (!strcmp(name, "x32_vsock"))
+		return syscall(X32_BIT | SYS_socket, AF_VSOCK, SOCK_STREAM, 0);
 	if (!strcmp(name, "x32_personality"))
 		return syscall(X32_BIT | SYS_personality, PER_LINUX | ODD_PERSONA);
 #endif
