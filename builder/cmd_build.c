@@ -38,7 +38,7 @@ static const char build_usage[] =
     "  --push                        push the result to its name (-t REGISTRY/REPO:TAG)\n"
     "  --tls-verify=false            registries: accept any certificate, allow plain HTTP\n"
     "  --security-opt seccomp=unconfined   run steps without the default seccomp filter\n"
-    "Exit status: 0 built, 1 a step failed, 2 recipe or usage error, 3 environment error.\n";
+    "Exit status: 0 built, 1 a step failed, 2 recipe, usage or input error, 3 environment error.\n";
 
 struct build_args {
 	struct build_options o;
