@@ -12,6 +12,7 @@
 #include "builder/cli_store.h"
 #include "builder/private_dir.h"
 #include "builder/progress.h"
+#include "builder/rootless.h"
 #include "builder/snapshot.h"
 #include "oci/cleanup.h"
 #include "oci/epoch.h"
@@ -153,9 +154,9 @@ int build_run(const struct build_options *opts, struct ocb_error *err)
 	int ret = -1;
 
 	if (geteuid() != 0)
-		return ocb_error_set(
-		    err, OCB_EENV, 0,
-		    "ocb build needs root (rootless builds in a user namespace are not implemented yet)");
+		return ocb_error_set(err, OCB_EENV, 0,
+				     "ocb build needs root or a rootless user namespace: %s",
+				     rootless_unavailable() ? rootless_unavailable() : "not entered");
 	if (build_select_platforms(opts, &plats, &n, err) < 0)
 		return -1;
 	if (n > 1)

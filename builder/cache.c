@@ -11,6 +11,7 @@
 
 #include "builder/cache_impl.h"
 #include "builder/cli_store.h"
+#include "builder/rootless.h"
 #include "builder/store_lock.h"
 #include "oci/cleanup.h"
 #include "oci/fdio.h"
@@ -26,7 +27,7 @@ int cache_dir_default(const char *cli_dir, char **out, struct ocb_error *err)
 
 	if (cli_dir && *cli_dir)
 		n = asprintf(&path, "%s", cli_dir);
-	else if (geteuid() == 0) {
+	else if (rootless_real_root()) {
 		if (cli_store_root(&root, err) < 0)
 			return -1;
 		n = asprintf(&path, "%s/cache", root);

@@ -3,6 +3,8 @@
 #ifndef OCB_CLI_H
 #define OCB_CLI_H
 
+#include <stdbool.h>
+
 #include "oci/error.h"
 
 /* A subcommand returns 0 or -1 with err filled; main prints err once and
@@ -13,6 +15,9 @@ struct cli_command {
 	const char *name;
 	cli_command_fn fn;
 	const char *summary;
+	/* Run in the rootless user namespace when the caller is not root
+	 * (builder/rootless.h): it extracts layers or removes snapshots. */
+	bool userns;
 };
 
 int cmd_images(int argc, char **argv, struct ocb_error *err);

@@ -11,6 +11,7 @@
 #include "oci/epoch.h"
 #include "oci/layout.h"
 #include "builder/private_dir.h"
+#include "builder/rootless.h"
 #include "builder/store_lock.h"
 
 #include "oci/banned.h"
@@ -25,7 +26,7 @@ int cli_store_root(char **out, struct ocb_error *err)
 
 	if (env && *env)
 		n = asprintf(&path, "%s", env);
-	else if (geteuid() == 0)
+	else if (rootless_real_root())
 		n = asprintf(&path, "/var/lib/ocb");
 	else if (xdg && *xdg)
 		n = asprintf(&path, "%s/ocb", xdg);

@@ -3,27 +3,28 @@
 #include <string.h>
 
 #include "builder/cli.h"
+#include "builder/rootless.h"
 #include "builder/version.h"
 #include "oci/banned.h"
 
 static const struct cli_command commands[] = {
-    {"import", cmd_import, "make a one-layer image from a root filesystem tarball"},
-    {"images", cmd_images, "list the images in the local store"},
-    {"inspect", cmd_inspect, "show an image's manifest and config"},
-    {"manifest", cmd_manifest, "make a multi-platform index (manifest create)"},
-    {"load", cmd_load, "load a docker-archive or OCI archive into the store"},
-    {"save", cmd_save, "write an image as a docker-archive, OCI archive or OCI layout"},
-    {"pull", cmd_pull, "fetch an image from a registry into the store"},
-    {"push", cmd_push, "send an image or index from the store to a registry"},
-    {"login", cmd_login, "check and store credentials for a registry"},
-    {"logout", cmd_logout, "remove stored credentials for a registry"},
-    {"tag", cmd_tag, "give an image in the local store another name"},
-    {"rmi", cmd_rmi, "remove images from the local store"},
-    {"prune", cmd_prune, "free unused snapshots and blobs of the local store"},
-    {"version", cmd_version, "print the version"},
-    {"check", cmd_check, "validate a recipe and print its stage graph"},
-    {"build", cmd_build, "build an image from a recipe"},
-    {"cache", cmd_cache, "list, measure and prune the build cache"},
+    {"import", cmd_import, "make a one-layer image from a root filesystem tarball", true},
+    {"images", cmd_images, "list the images in the local store", false},
+    {"inspect", cmd_inspect, "show an image's manifest and config", false},
+    {"manifest", cmd_manifest, "make a multi-platform index (manifest create)", false},
+    {"load", cmd_load, "load a docker-archive or OCI archive into the store", false},
+    {"save", cmd_save, "write an image as a docker-archive, OCI archive or OCI layout", false},
+    {"pull", cmd_pull, "fetch an image from a registry into the store", false},
+    {"push", cmd_push, "send an image or index from the store to a registry", false},
+    {"login", cmd_login, "check and store credentials for a registry", false},
+    {"logout", cmd_logout, "remove stored credentials for a registry", false},
+    {"tag", cmd_tag, "give an image in the local store another name", false},
+    {"rmi", cmd_rmi, "remove images from the local store", true},
+    {"prune", cmd_prune, "free unused snapshots and blobs of the local store", true},
+    {"version", cmd_version, "print the version", false},
+    {"check", cmd_check, "validate a recipe and print its stage graph", false},
+    {"build", cmd_build, "build an image from a recipe", true},
+    {"cache", cmd_cache, "list, measure and prune the build cache", true},
 };
 
 static void print_help(FILE *out)
@@ -50,9 +51,15 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--version"))
 		return cmd_version(argc - 1, argv + 1, &err) < 0 ? 1 : 0;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		int code = 0, rc = 0;
+
 		if (strcmp(argv[1], commands[i].name) != 0)
 			continue;
-		if (commands[i].fn(argc - 1, argv + 1, &err) == 0)
+		if (commands[i].userns)
+			rc = rootless_enter(&code, &err);
+		if (rc > 0)
+			return code; /* the namespace's process ran the command */
+		if (rc == 0 && commands[i].fn(argc - 1, argv + 1, &err) == 0)
 			return 0;
 		fprintf(stderr, "ocb: error: %s\n", ocb_error_format(&err, buf, sizeof(buf)));
 		return ocb_error_exit_code(&err);

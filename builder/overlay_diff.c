@@ -15,6 +15,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "builder/rootless.h"
 #include "oci/cleanup.h"
 #include "oci/layer.h"
 #include "oci/banned.h"
@@ -196,13 +197,13 @@ static int add_dir(struct walk *w, int dirfd, const struct child *c, char *path,
 		free(path);
 		return -1;
 	}
-	if (fgetxattr(sub, "trusted.overlay.redirect", NULL, 0) >= 0) {
+	if (fgetxattr(sub, rootless_overlay_xattr("redirect"), NULL, 0) >= 0) {
 		ocb_error_set(err, OCB_EINVAL, 0,
 			      "dir '%s' is an overlay redirect (mount with redirect_dir=off)", path);
 		free(path);
 		return -1;
 	}
-	opaque = fgetxattr(sub, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
+	opaque = fgetxattr(sub, rootless_overlay_xattr("opaque"), v, sizeof(v)) == 1 && v[0] == 'y';
 	if (push(w, OVERLAY_CHANGE_DIR, path, NULL, &c->st, err) < 0)
 		return -1;
 	path = w->v[w->n - 1].path;
@@ -249,7 +250,8 @@ static int add_child(struct walk *w, int dirfd, const struct child *c, char *pat
 		free(path);
 		return 0;
 	}
-	if (S_ISREG(st->st_mode) && overlay_xattr(dirfd, c->name, "trusted.overlay.metacopy", NULL, 0) >= 0) {
+	if (S_ISREG(st->st_mode) &&
+	    overlay_xattr(dirfd, c->name, rootless_overlay_xattr("metacopy"), NULL, 0) >= 0) {
 		ocb_error_set(err, OCB_EINVAL, 0,
 			      "file '%s' is an overlay metacopy (mount with metacopy=off)", path);
 		free(path);

@@ -7,7 +7,8 @@
  *   DIR       a directory created, or copied up because something inside it
  *             changed (its metadata is the upper one)
  *   OPAQUE    right after the DIR of the same path: the directory was
- *             removed and recreated (trusted.overlay.opaque "y"), so it
+ *             removed and recreated (trusted.overlay.opaque "y", user.overlay.* in
+ *             rootless mode: builder/rootless.h), so it
  *             hides everything the lower layers had in it -> `.wh..wh..opq`
  *   FILE      a regular file, fifo or device node, new or changed (st says which)
  *   SYMLINK   link = its target

@@ -33,6 +33,9 @@ enum sandbox_op_kind {
 #define SANDBOX_OPF_FILE     0x1u /* dest is a file mount point, not a directory */
 #define SANDBOX_OPF_OPTIONAL 0x2u /* skip when dest is a dangling symlink */
 #define SANDBOX_OPF_STUB     0x4u /* dest lives in the rootfs: record what we create for it */
+/* BIND of a whole host tree, read-only (nosuid, nodev, noexec) down to every
+ * submount, on an ordinary directory only (like MOUNT): the rootless /sys. */
+#define SANDBOX_OPF_TREE_RO 0x8u
 
 struct sandbox_op {
 	enum sandbox_op_kind kind;
@@ -65,6 +68,9 @@ struct sandbox_plan {
 	int upper_fd; /* child: dir_fds[n_dirs - 2], for copy-up checks */
 
 	bool new_net;
+	/* In ocb's rootless user namespace (builder/rootless.h): the overlay
+	 * takes `userxattr`; sysfs needs a network namespace of our own. */
+	bool userns;
 	const char *hostname;
 	const char *user;
 	const char *cwd;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "builder/rootless.h"
 #include "builder/sandbox_impl.h"
 #include "oci/cleanup.h"
 #include "oci/banned.h"
@@ -165,6 +166,31 @@ static int add_overlay(const struct sandbox_config *cfg, struct sandbox_plan *pl
 	return 0;
 }
 
+/* A fresh sysfs, read-only.  In a user namespace the kernel allows that
+ * only with a network namespace the user namespace owns; sharing the host's
+ * network, the step gets the host's /sys bound read-only instead (podman's
+ * rootless way). */
+static int add_sys(struct sandbox_plan *plan, unsigned long nosuid, struct ocb_error *err)
+{
+	if (plan->userns && !plan->new_net) {
+		if (!sandbox_plan_source(plan, "/sys", O_DIRECTORY, err))
+			return -1;
+		return sandbox_plan_add(plan,
+					&(struct sandbox_op){.kind = SANDBOX_OP_BIND,
+							     .opts = SANDBOX_OPF_STUB | SANDBOX_OPF_TREE_RO,
+							     .dest = "/sys",
+							     .src = "/sys"},
+					err);
+	}
+	return sandbox_plan_add(plan,
+				&(struct sandbox_op){.kind = SANDBOX_OP_MOUNT,
+						     .opts = SANDBOX_OPF_STUB,
+						     .dest = "/sys",
+						     .fstype = "sysfs",
+						     .flags = nosuid | MS_RDONLY},
+				err);
+}
+
 static int add_proc_sys(struct sandbox_plan *plan, struct ocb_error *err)
 {
 	/* Docker's masked and read-only paths: with the step's capabilities
@@ -183,13 +209,7 @@ static int add_proc_sys(struct sandbox_plan *plan, struct ocb_error *err)
 						  .fstype = "proc",
 						  .flags = nosuid},
 			     err) < 0 ||
-	    sandbox_plan_add(plan,
-			     &(struct sandbox_op){.kind = SANDBOX_OP_MOUNT,
-						  .opts = SANDBOX_OPF_STUB,
-						  .dest = "/sys",
-						  .fstype = "sysfs",
-						  .flags = nosuid | MS_RDONLY},
-			     err) < 0)
+	    add_sys(plan, nosuid, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++)
 		if (sandbox_plan_add(
@@ -359,6 +379,7 @@ int sandbox_plan_build(const struct sandbox_config *cfg, struct sandbox_plan *pl
 	memset(plan, 0, sizeof(*plan));
 	plan->upper_fd = plan->output_fd = plan->info_fd = -1;
 	plan->new_net = cfg->network == SANDBOX_NET_NONE;
+	plan->userns = rootless_active();
 	plan->hostname = cfg->hostname && *cfg->hostname ? cfg->hostname : SANDBOX_DEFAULT_HOSTNAME;
 	plan->user = cfg->user;
 	plan->cwd = cfg->cwd ? cfg->cwd : "/";

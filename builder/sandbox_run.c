@@ -14,6 +14,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "builder/rootless.h"
 #include "builder/sandbox_impl.h"
 #include "oci/cleanup.h"
 #include "oci/banned.h"
@@ -207,7 +208,7 @@ static bool is_opaque(int dir_fd, const char *name)
 	cleanup_close int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	char v[4];
 
-	return fd < 0 || fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v)) >= 0;
+	return fd < 0 || fgetxattr(fd, rootless_overlay_xattr("opaque"), v, sizeof(v)) >= 0;
 }
 
 /* Take what the sandbox created for its mount points out of the upper dir:
@@ -299,10 +300,11 @@ int sandbox_run(const struct sandbox_config *cfg, struct sandbox_result *result,
 
 	memset(&st, 0, sizeof(st));
 	if (geteuid() != 0)
-		return ocb_error_set(
-		    err, OCB_EENV, 0,
-		    "run steps: the sandbox needs root (rootless builds with user namespaces are "
-		    "not supported yet)");
+		return ocb_error_set(err, OCB_EENV, 0,
+				     "run steps: the sandbox needs root, or the rootless user namespace "
+				     "(%s)",
+				     rootless_unavailable() ? rootless_unavailable()
+							    : "see docs/rootless.md");
 	if (sandbox_plan_build(cfg, &plan, err) < 0)
 		goto out;
 	upper_fd = open(cfg->upperdir, O_PATH | O_DIRECTORY | O_CLOEXEC);

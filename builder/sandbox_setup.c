@@ -252,7 +252,10 @@ static int run_bind(const struct sandbox_plan *plan, const struct sandbox_op *op
 		if (rc <= 0)
 			return rc == 0 ? 0 : op_fail(plan, "create mount point", op);
 	} else {
-		fd = sandbox_mkdir_p(plan, op->dest, op->opts & SANDBOX_OPF_STUB);
+		/* A whole host tree only on an ordinary directory, as MOUNT. */
+		fd = mkdir_p_resolve(plan, op->dest, op->opts & SANDBOX_OPF_STUB,
+				     (op->opts & SANDBOX_OPF_TREE_RO) ? RESOLVE_NO_SYMLINKS
+								      : RESOLVE_NO_MAGICLINKS);
 		if (fd < 0)
 			return op_fail(plan, "create mount point", op);
 		close(fd);
@@ -322,6 +325,11 @@ static int run_op(const struct sandbox_plan *plan, const struct sandbox_op *op)
 		if (fd < 0)
 			return op_fail(plan, "create mount point", op);
 		close(fd);
+		if (op->src_fd >= 0) { /* made by open_sources() */
+			if (move_mount(op->src_fd, "", AT_FDCWD, op->dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+				return op_fail(plan, "mount on", op);
+			return 0;
+		}
 		if (mount(op->fstype, op->dest, op->fstype, op->flags, op->data) < 0)
 			return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "mount ", op->fstype, " on '",
 					    op->dest, "'", SANDBOX_END);
@@ -385,6 +393,45 @@ static int enter_root(const struct sandbox_plan *plan)
 	return 0;
 }
 
+/* Every mount of a detached tree read-only, nosuid, nodev, noexec (one
+ * mount_setattr; a remount would reach only the top mount). */
+static int tree_read_only(int fd)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					      MOUNT_ATTR_NOEXEC};
+
+	return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+}
+
+/* A detached proc or sysfs mount, made while the host's are still visible:
+ * in a user namespace the kernel allows one only when this mount namespace
+ * shows a full one already (mount_too_revealing), and after pivot_root none
+ * is left.  Attached later by run_op() with move_mount(). */
+static int detached_mount(const struct sandbox_op *op)
+{
+	unsigned int attr = 0;
+	int fs, mnt;
+
+	if (op->flags & MS_NOSUID)
+		attr |= MOUNT_ATTR_NOSUID;
+	if (op->flags & MS_NODEV)
+		attr |= MOUNT_ATTR_NODEV;
+	if (op->flags & MS_NOEXEC)
+		attr |= MOUNT_ATTR_NOEXEC;
+	if (op->flags & MS_RDONLY)
+		attr |= MOUNT_ATTR_RDONLY;
+	fs = fsopen(op->fstype, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		close(fs);
+		return -1;
+	}
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, attr);
+	close(fs);
+	return mnt;
+}
+
 /* Open the host paths in this mount namespace and write the overlay options
  * with the fds' numbers. */
 static int open_sources(struct sandbox_plan *plan)
@@ -412,13 +459,26 @@ static int open_sources(struct sandbox_plan *plan)
 	sbuf_add_uint(&sb, (unsigned long)plan->dir_fds[n_lower + 1]);
 	/* Whole files and whole directories in the upper dir, for overlay_diff
 	 * (Docker's overlay2 mounts the same way). */
-	sbuf_add(&sb, ",redirect_dir=off,metacopy=off,index=off");
+	/* In a user namespace: `userxattr` (user.overlay.* instead of
+	 * trusted.overlay.*), with which the kernel wants redirect_dir=nofollow. */
+	if (plan->userns)
+		sbuf_add(&sb, ",userxattr,redirect_dir=nofollow,metacopy=off,index=off");
+	else
+		sbuf_add(&sb, ",redirect_dir=off,metacopy=off,index=off");
 	if (!sbuf_ok(&sb))
 		return sandbox_fail(plan->info_fd, OCB_ELIMIT, 0, "overlay options exceed a page",
 				    SANDBOX_END);
 	for (size_t i = 0; i < plan->n_ops; i++) {
 		struct sandbox_op *op = &plan->ops[i];
 
+		if (plan->userns && op->kind == SANDBOX_OP_MOUNT &&
+		    (!strcmp(op->fstype, "proc") || !strcmp(op->fstype, "sysfs"))) {
+			op->src_fd = detached_mount(op);
+			if (op->src_fd < 0)
+				return sandbox_fail(plan->info_fd, OCB_EENV, errno, "mount ", op->fstype,
+						    " in the user namespace", SANDBOX_END);
+			continue;
+		}
 		if (!op->src)
 			continue;
 		/* A detached copy of the bind mount, attached after pivot_root
@@ -428,6 +488,9 @@ static int open_sources(struct sandbox_plan *plan)
 					   (op->opts & SANDBOX_OPF_FILE ? 0 : AT_RECURSIVE));
 		if (op->src_fd < 0)
 			return sandbox_fail(plan->info_fd, OCB_EENV, errno, "open_tree '", op->src, "'",
+					    SANDBOX_END);
+		if ((op->opts & SANDBOX_OPF_TREE_RO) && tree_read_only(op->src_fd) < 0)
+			return sandbox_fail(plan->info_fd, OCB_EENV, errno, "make '", op->src, "' read-only",
 					    SANDBOX_END);
 	}
 	return 0;

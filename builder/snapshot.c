@@ -1,5 +1,6 @@
 #include "builder/snapshot.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,14 +10,114 @@
 #include <unistd.h>
 
 #include "builder/private_dir.h"
+#include "builder/rootless.h"
 #include "builder/store_lock.h"
 #include "oci/cleanup.h"
 #include "oci/compress.h"
 #include "oci/extract.h"
+#include "oci/fdio.h"
 #include "oci/banned.h"
 
+#define FORMAT_FILE "overlay-xattrs"
+
+/* The convention of root/FORMAT_FILE: "trusted" or "user"; "" when missing. */
+static int read_format(int root_fd, char *buf, size_t size, struct ocb_error *err)
+{
+	cleanup_close int fd = openat(root_fd, FORMAT_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return errno == ENOENT ? 0 : ocb_error_sys(err, "open '%s'", FORMAT_FILE);
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return ocb_error_sys(err, "read '%s'", FORMAT_FILE);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* Write `want` as the store's convention unless another process got there
+ * first (then *buf holds theirs). */
+static int write_format(int root_fd, const char *want, char *buf, size_t size, struct ocb_error *err)
+{
+	char tmp[64];
+	int fd, rc;
+
+	snprintf(tmp, sizeof(tmp), ".%s-%ld", FORMAT_FILE, (long)getpid());
+	(void)unlinkat(root_fd, tmp, 0);
+	fd = openat(root_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return ocb_error_sys(err, "create '%s'", tmp);
+	rc = oci_write_all(fd, want, strlen(want)) < 0 || oci_write_all(fd, "\n", 1) < 0 ? -1 : 0;
+	if (close(fd) < 0 || rc < 0) {
+		ocb_error_sys(err, "write '%s'", tmp);
+		(void)unlinkat(root_fd, tmp, 0);
+		return -1;
+	}
+	rc = renameat2(root_fd, tmp, root_fd, FORMAT_FILE, RENAME_NOREPLACE);
+	if (rc < 0 && errno != EEXIST) {
+		ocb_error_sys(err, "rename '%s'", tmp);
+		(void)unlinkat(root_fd, tmp, 0);
+		return -1;
+	}
+	(void)unlinkat(root_fd, tmp, 0);
+	if (rc == 0) {
+		snprintf(buf, size, "%s", want);
+		return 0;
+	}
+	return read_format(root_fd, buf, size, err);
+}
+
+static bool dir_is_empty(int fd)
+{
+	cleanup_close int dup_fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	struct dirent *de;
+	bool empty = true;
+
+	if (!d)
+		return false;
+	dup_fd = -1; /* the DIR owns it */
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
+/* Snapshots carry the overlay xattrs under trusted.overlay.* (made as root)
+ * or user.overlay.* (rootless, overlayfs' userxattr): one convention per
+ * store, recorded in root/overlay-xattrs and checked, since the other
+ * overlay mount would silently ignore opaque markers.  A store from before
+ * the file with snapshots in it was made as root.  A process that is
+ * neither root nor rootless makes no snapshots and is not checked. */
+static int check_format(const char *root, int snapshots_fd, struct ocb_error *err)
+{
+	const char *want = rootless_active() ? "user" : "trusted";
+	cleanup_close int root_fd = -1;
+	char have[32];
+
+	if (geteuid() != 0)
+		return 0;
+	root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return ocb_error_sys(err, "open '%s'", root);
+	if (read_format(root_fd, have, sizeof(have), err) < 0)
+		return -1;
+	if (!have[0] &&
+	    write_format(root_fd, dir_is_empty(snapshots_fd) ? want : "trusted", have, sizeof(have), err) < 0)
+		return -1;
+	if (strcmp(have, want) != 0)
+		return ocb_error_set(err, OCB_EENV, 0,
+				     "store '%s' holds snapshots with %s.overlay.* xattrs (%s), this process "
+				     "uses %s.overlay.*: use another store (OCB_ROOT) for %s builds",
+				     root, have, strcmp(have, "user") ? "made as root" : "rootless", want,
+				     rootless_active() ? "rootless" : "root");
+	return 0;
+}
+
 /* Lock the store (shared, or exclusive within timeout_ms when timeout_ms >=
- * 0), then open (creating) root/snapshots. */
+ * 0), then open (creating) root/snapshots and check its convention. */
 static int dir_open(struct snapshot_dir *sd, const char *root, int timeout_ms, struct ocb_error *err)
 {
 	cleanup_free char *path = NULL;
@@ -36,7 +137,7 @@ static int dir_open(struct snapshot_dir *sd, const char *root, int timeout_ms, s
 	if (sd->fd < 0)
 		return ocb_error_sys(err, "open '%s'", path);
 	sd->path = steal_pointer(&path);
-	return 0;
+	return check_format(root, sd->fd, err);
 }
 
 int snapshot_dir_open(struct snapshot_dir *sd, const char *root, struct ocb_error *err)
@@ -81,7 +182,9 @@ int snapshot_ensure(struct snapshot_dir *sd, const struct oci_blobstore *bs, con
 		    const struct oci_digest *digest, const struct oci_digest *diff_id, bool *extracted,
 		    struct ocb_error *err)
 {
-	struct oci_extract_opts opts = {.flags = OCI_EXTRACT_OVERLAY_WHITEOUTS, .name = digest->str};
+	struct oci_extract_opts opts = {.flags = OCI_EXTRACT_OVERLAY_WHITEOUTS |
+						 (rootless_active() ? OCI_EXTRACT_OVERLAY_USERXATTR : 0),
+					.name = digest->str};
 	enum oci_compression c = OCI_COMPRESSION_AUTO;
 	struct ocb_error ignored = OCB_ERROR_INIT;
 

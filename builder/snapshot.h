@@ -1,7 +1,10 @@
 /* Snapshots: extracted layers, one directory per diff_id, under
  * $OCB_ROOT/snapshots/<diff_id hex>, each a valid overlayfs lower dir
  * (whiteouts kept as 0/0 character devices, opaque directories marked with
- * trusted.overlay.opaque), shared by every build on the store.
+ * trusted.overlay.opaque, or user.overlay.opaque in a rootless store: one
+ * convention per store, recorded in $OCB_ROOT/overlay-xattrs and checked by
+ * snapshot_dir_open, OCB_EENV on a mismatch), shared by every build on the
+ * store.
  *
  * A snapshot appears by rename only (extraction into a temp sibling, or a run
  * step's overlay upper dir once its layer is written), so a directory with a

@@ -156,9 +156,15 @@ static int apply_owner(struct extractor *x, struct archive_entry *e, int dirfd, 
 		return 0;
 	if (entry_owner(e, &uid, &gid, err) < 0)
 		return -1;
-	if (fchownat(dirfd, name, uid, gid, flags) < 0)
-		return ocb_error_sys(err, "cannot set owner");
-	return 0;
+	if (fchownat(dirfd, name, uid, gid, flags) == 0)
+		return 0;
+	/* In a user namespace (rootless builds) ids beyond its map are EINVAL. */
+	if (errno == EINVAL)
+		return ocb_error_set(err, OCB_EENV, errno,
+				     "cannot set owner %lu:%lu: not mapped in this user namespace (a "
+				     "rootless build maps only the caller's subordinate id range)",
+				     (unsigned long)uid, (unsigned long)gid);
+	return ocb_error_sys(err, "cannot set owner");
 }
 
 /* times[0] atime, times[1] mtime; false when the tar has no mtime. */

@@ -90,6 +90,11 @@ enum oci_extract_flags {
 	/* oci_extract_*_new_dir: syncfs() the new tree before the rename and
 	 * fsync the parent after it (crash-consistent snapshots). */
 	OCI_EXTRACT_SYNC = 1 << 3,
+	/* With OCI_EXTRACT_OVERLAY_WHITEOUTS: mark opaque directories with
+	 * user.overlay.opaque=y, for overlayfs mounted with `userxattr` in a
+	 * user namespace (rootless builds), which also makes the whiteouts
+	 * (unprivileged 0/0 character devices, Linux 5.8+). */
+	OCI_EXTRACT_OVERLAY_USERXATTR = 1 << 4,
 };
 
 #define OCI_EXTRACT_DEFAULT_MAX_BYTES	   (UINT64_C(64) << 30)

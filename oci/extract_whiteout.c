@@ -163,7 +163,10 @@ static int overlay_opaque(struct extractor *x, const char *dir, struct ocb_error
 	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return ocb_error_sys(err, "cannot open directory '%s'", dir);
-	if (fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0) {
+	if (fsetxattr(fd,
+		      (x->flags & OCI_EXTRACT_OVERLAY_USERXATTR) ? "user.overlay.opaque"
+								 : "trusted.overlay.opaque",
+		      "y", 1, 0) < 0) {
 		if (errno == EPERM)
 			return ocb_error_set(err, OCB_EENV, errno,
 					     "an opaque overlay directory needs CAP_SYS_ADMIN");
