@@ -121,7 +121,7 @@ ifneq ($(filter check,$(MAKECMDGOALS)),)
 e2e: check-integration
 endif
 e2e: all
-	@set -e; for t in tests/e2e/unified.sh tests/e2e/service_family.sh tests/e2e/unified_cache_registry.sh tests/e2e/readme_demo.sh; do echo "== $$t"; \
+	@set -e; for t in tests/e2e/unified.sh tests/e2e/service_family.sh tests/e2e/stack.sh tests/e2e/unified_cache_registry.sh tests/e2e/readme_demo.sh; do echo "== $$t"; \
 		OCB_SRC=$(CURDIR) OCB=$(CURDIR)/ocb sh $$t; done
 
 deps:
