@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <sched.h>
 #include <grp.h>
 #include <limits.h>
@@ -54,19 +55,45 @@ const char *rootless_overlay_xattr(const char *name)
 	return NULL;
 }
 
-static bool parse_ulong(const char *s, unsigned long *out)
+/* A decimal id or count below 2^32, digits only. */
+static bool parse_id(const char *s, unsigned long *out)
 {
 	char *end = NULL;
 
-	if (!*s || *s < '0' || *s > '9')
+	if (*s < '0' || *s > '9')
 		return false;
 	errno = 0;
 	*out = strtoul(s, &end, 10);
-	return errno == 0 && *end == '\0';
+	return errno == 0 && *end == '\0' && *out <= UINT32_MAX;
 }
 
-int rootless_subid_range(const char *file, const char *name, unsigned long id, unsigned long *start,
-			 unsigned long *count, struct ocb_error *err)
+/* "OWNER:START:COUNT" split at every ':' (an empty field stays a field, as
+ * newuidmap reads the file); false unless exactly three, none empty. */
+static bool split_line(char *line, char *fields[3])
+{
+	size_t k = 0;
+	char *f;
+
+	while ((f = strsep(&line, ":"))) {
+		if (k == 3 || !*f)
+			return false;
+		fields[k++] = f;
+	}
+	return k == 3;
+}
+
+/* A range newuidmap and the kernel would accept next to the caller's own
+ * id mapped to 0: ids START..START+COUNT-1 outside and 1..COUNT inside all
+ * valid (below 2^32 - 1), and not `own` (the kernel refuses overlapping
+ * maps). */
+static bool range_usable(unsigned long start, unsigned long count, unsigned long own)
+{
+	return count > 0 && count < UINT32_MAX && count <= UINT32_MAX - start &&
+	       !(own >= start && own - start < count);
+}
+
+int rootless_subid_range(const char *file, const char *name, unsigned long id, unsigned long own,
+			 unsigned long *start, unsigned long *count, struct ocb_error *err)
 {
 	cleanup_fclose FILE *f = fopen(file, "re");
 	cleanup_free char *line = NULL;
@@ -76,21 +103,19 @@ int rootless_subid_range(const char *file, const char *name, unsigned long id, u
 	if (!f)
 		return errno == ENOENT ? 0 : ocb_error_sys(err, "open '%s'", file);
 	while ((n = getline(&line, &cap, f)) >= 0) {
-		char *fields[3], *save = NULL, *p = line;
-		unsigned long owner;
-		size_t k = 0;
+		char *fields[3];
+		unsigned long owner, s, c;
 
 		if (n && line[n - 1] == '\n')
 			line[n - 1] = '\0';
-		while (k < 3 && (fields[k] = strtok_r(p, ":", &save)))
-			k++, p = NULL;
-		if (k != 3 || strtok_r(NULL, ":", &save))
+		if (!split_line(line, fields))
 			continue;
-		if (strcmp(fields[0], name ? name : "") != 0 &&
-		    !(parse_ulong(fields[0], &owner) && owner == id))
+		if (strcmp(fields[0], name ? name : "") != 0 && !(parse_id(fields[0], &owner) && owner == id))
 			continue;
-		if (!parse_ulong(fields[1], start) || !parse_ulong(fields[2], count) || *count == 0)
+		if (!parse_id(fields[1], &s) || !parse_id(fields[2], &c) || !range_usable(s, c, own))
 			continue;
+		*start = s;
+		*count = c;
 		return 1;
 	}
 	if (ferror(f))
@@ -154,9 +179,15 @@ static int run_map(const char *prog, pid_t pid, unsigned long own, unsigned long
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static void forward(int sig)
+bool rootless_forwards(int sig, const siginfo_t *si)
 {
-	if (child_pid > 0)
+	return !((sig == SIGINT || sig == SIGQUIT) && si->si_code == SI_KERNEL);
+}
+
+static void forward(int sig, siginfo_t *si, void *ctx)
+{
+	(void)ctx;
+	if (child_pid > 0 && rootless_forwards(sig, si))
 		kill(child_pid, sig);
 }
 
@@ -165,7 +196,7 @@ static void forward(int sig)
 static int wait_child(pid_t pid)
 {
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-	struct sigaction sa = {.sa_handler = forward};
+	struct sigaction sa = {.sa_sigaction = forward, .sa_flags = SA_SIGINFO};
 	int st;
 
 	child_pid = pid;
@@ -243,7 +274,8 @@ static int prerequisites(unsigned long range[2][2], char prog[2][PATH_MAX], stru
 
 	for (int i = 0; i < 2; i++) {
 		/* Both files name the user (or its uid), not a group. */
-		int rc = rootless_subid_range(files[i], name, ids[0], &range[i][0], &range[i][1], err);
+		int rc = rootless_subid_range(files[i], name, ids[0], i ? getgid() : getuid(), &range[i][0],
+					      &range[i][1], err);
 
 		if (rc < 0)
 			return -1;

@@ -9,6 +9,7 @@
 #ifndef OCB_ROOTLESS_H
 #define OCB_ROOTLESS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -23,6 +24,14 @@
  * an error.  Call it while the process is single-threaded. */
 int rootless_enter(int *exit_code, struct ocb_error *err);
 
+/* Whether the parent passes signal `sig` (`si`) on to the namespace's
+ * process: not the terminal's ^C and ^\ (SIGINT, SIGQUIT from the kernel),
+ * which go to the whole foreground process group, that process included; a
+ * second SIGINT would end a build before it cleans up (cmd_build's handler
+ * is SA_RESETHAND).  A kill() to the parent is passed on, and so is a
+ * hangup, which the kernel sends to the session leader only. */
+bool rootless_forwards(int sig, const siginfo_t *si);
+
 /* This process runs inside ocb's user namespace. */
 bool rootless_active(void);
 /* Real root: the store and cache defaults for root, trusted.* overlay xattrs. */
@@ -35,9 +44,12 @@ const char *rootless_unavailable(void);
  * in rootless mode (overlayfs' userxattr option); NULL for another name. */
 const char *rootless_overlay_xattr(const char *name);
 
-/* The first range of user `name` (or numeric `id`) in a subuid/subgid file:
- * 1 found, 0 none, -1 on a read error. */
-int rootless_subid_range(const char *file, const char *name, unsigned long id, unsigned long *start,
-			 unsigned long *count, struct ocb_error *err);
+/* The first usable range of user `name` (or numeric `id`) in a subuid or
+ * subgid file: 1 found, 0 none, -1 on a read error.  Lines newuidmap would
+ * refuse are skipped: not exactly OWNER:START:COUNT, an empty field, ids
+ * past 2^32 - 2, a range holding `own` (the caller's uid or gid, which is
+ * mapped to 0 already: the kernel refuses overlapping maps). */
+int rootless_subid_range(const char *file, const char *name, unsigned long id, unsigned long own,
+			 unsigned long *start, unsigned long *count, struct ocb_error *err);
 
 #endif

@@ -256,6 +256,10 @@ static int run_bind(const struct sandbox_plan *plan, const struct sandbox_op *op
 		fd = mkdir_p_resolve(plan, op->dest, op->opts & SANDBOX_OPF_STUB,
 				     (op->opts & SANDBOX_OPF_TREE_RO) ? RESOLVE_NO_SYMLINKS
 								      : RESOLVE_NO_MAGICLINKS);
+		if (fd < 0 && errno == ELOOP && (op->opts & SANDBOX_OPF_TREE_RO))
+			return sandbox_fail(plan->info_fd, OCB_EUNSAFE, errno, "bind mount on '", op->dest,
+					    "': a symlink in the image (it needs an ordinary directory)",
+					    SANDBOX_END);
 		if (fd < 0)
 			return op_fail(plan, "create mount point", op);
 		close(fd);

@@ -20,15 +20,23 @@
 
 #define FORMAT_FILE "overlay-xattrs"
 
-/* The convention of root/FORMAT_FILE: "trusted" or "user"; "" when missing. */
+/* The convention of root/FORMAT_FILE: "trusted" or "user"; "" when missing.
+ * Opened without following a symlink or blocking on a fifo, and read only
+ * when it is a regular file. */
 static int read_format(int root_fd, char *buf, size_t size, struct ocb_error *err)
 {
-	cleanup_close int fd = openat(root_fd, FORMAT_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	cleanup_close int fd = openat(root_fd, FORMAT_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
 	ssize_t n;
 
 	buf[0] = '\0';
-	if (fd < 0)
-		return errno == ENOENT ? 0 : ocb_error_sys(err, "open '%s'", FORMAT_FILE);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 && errno != ELOOP)
+		return ocb_error_sys(err, "open '%s'", FORMAT_FILE);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return ocb_error_set(err, OCB_EENV, 0, "'%s' in the store is not a regular file",
+				     FORMAT_FILE);
 	n = read(fd, buf, size - 1);
 	if (n < 0)
 		return ocb_error_sys(err, "read '%s'", FORMAT_FILE);

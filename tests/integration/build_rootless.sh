@@ -85,6 +85,83 @@ assert_eq "$(sed -n 1p "$T/map")" "0 $uid 1" "uid 0 of the step is the user"
 assert_eq "$(sed -n 2p "$T/map")" "1 400000 65536" "uids 1.. are the user's range"
 pass "run steps run in a user namespace"
 
+# The sandbox's defences hold inside the namespace too: /proc/sys and every
+# /sys mount read-only (the host's /sys, bound for a step on the host network,
+# down to each submount; a fresh sysfs with network = "none"), Docker's masks,
+# the seccomp filter (no nested user namespace).
+mkdir -p "$H/defences"
+cat >"$H/defences/recipe.toml" <<'R'
+version = 1
+[stages.d]
+from = "busybox:latest"
+steps = [
+  { run = "echo x 2>/dev/null >/proc/sys/kernel/hostname || echo procsys-ro; touch /sys/kernel/ocb 2>/dev/null || echo sys-ro; busybox awk '$5 ~ \"^/sys\" { n++; if ($6 !~ /^ro/) print \"rw-sys\", $5 } END { print \"sys-mounts\", n }' /proc/self/mountinfo; busybox wc -c </proc/keys; busybox ls /sys/firmware | busybox wc -l; busybox unshare -U true 2>/dev/null || echo userns-refused; busybox grep '^Seccomp:' /proc/self/status" },
+  { run = "touch /sys/kernel/ocb 2>/dev/null || echo none-sys-ro; busybox grep -c ' /sys .* - sysfs ' /proc/self/mountinfo", network = "none" },
+]
+R
+chown -R "$RL:" "$H/defences"
+as_user "$OCB" build "$H/defences/recipe.toml" --progress plain --no-cache >/dev/null 2>"$T/def" || { cat "$T/def"; fail "defences build"; }
+sed 's/^#[0-9]* [0-9.]* //' "$T/def" >"$T/def.out"
+for want in procsys-ro sys-ro userns-refused none-sys-ro; do
+	grep -qx "$want" "$T/def.out" || { cat "$T/def.out"; fail "rootless step: no '$want'"; }
+done
+grep -q '^rw-sys' "$T/def.out" && { cat "$T/def.out"; fail "a writable /sys mount in a rootless step"; }
+grep -q '^sys-mounts [1-9]' "$T/def.out" || { cat "$T/def.out"; fail "no /sys in a rootless step"; }
+grep -qx 'Seccomp:.2' "$T/def.out" || { cat "$T/def.out"; fail "no seccomp filter in a rootless step"; }
+[ "$(grep -cx '0' "$T/def.out")" -ge 2 ] || { cat "$T/def.out"; fail "/proc/keys or /sys/firmware not masked"; }
+pass "rootless steps: read-only /proc/sys and /sys, masks, seccomp"
+
+# An image's /proc or /sys that is a symlink is refused rootless as it is as
+# root (proc over "/" escaped the masks), on both ways of making /sys.
+for d in proc sys; do
+	for net in default none; do
+		rm -rf "$T/esc"
+		cp -a "$T/rootfs" "$T/esc"
+		ln -s / "$T/esc/$d"
+		tar -C "$T/esc" -cf "$H/esc.tar" .
+		chown "$RL:" "$H/esc.tar"
+		as_user "$OCB" import "$H/esc.tar" "esc$d:1" >/dev/null 2>"$T/log" || { cat "$T/log"; fail "import esc$d"; }
+		mkdir -p "$H/esc"
+		printf 'version = 1\n[stages.e]\nfrom = "esc%s:1"\nsteps = [ { run = "echo ran", network = "%s" } ]\n' \
+			"$d" "$net" >"$H/esc/recipe.toml"
+		chown -R "$RL:" "$H/esc"
+		expect_exit 2 as_user "$OCB" build "$H/esc/recipe.toml" --progress plain --no-cache
+		assert_contains "$(cat "$T/stderr")" "a symlink in the image" "/$d -> / rootless, network $net"
+	done
+done
+pass "rootless: /proc and /sys symlinks in the image refused"
+
+# ^C at a terminal goes to the whole foreground process group, the
+# namespace's process included: the parent must not pass a second SIGINT on
+# (the build's handler is one-shot, the second would kill it before it
+# cleans up).  A race, so a few times; setpriv, not runuser, whose watching
+# parent would add a SIGTERM of its own.
+mkdir -p "$H/slow"
+cat >"$H/slow/recipe.toml" <<'R'
+version = 1
+[stages.a]
+from = "busybox:latest"
+steps = [ { run = "echo started; sleep 33" } ]
+R
+chown -R "$RL:" "$H/slow"
+for i in 1 2 3 4 5 6; do
+	rm -f "$T/ctl" "$T/int.log" # a previous try's log would look started
+	mkfifo "$T/ctl"
+	script -qfec "setpriv --reuid=$RL --regid=$RL --init-groups env -u OCB_ROOT HOME=$H XDG_DATA_HOME=$H/data XDG_CACHE_HOME=$H/cache PATH=$PATH $OCB build $H/slow/recipe.toml --progress plain --no-cache" \
+		/dev/null <"$T/ctl" >"$T/int.log" 2>&1 &
+	spid=$!
+	exec 9>"$T/ctl"
+	n=0
+	until grep -q started "$T/int.log" 2>/dev/null; do n=$((n + 1)); [ $n -lt 200 ] || fail "the slow step did not start"; sleep 0.1; done
+	printf '\003' >&9
+	set +e; wait $spid; rc=$?; set -e
+	exec 9>&-
+	assert_eq "$rc" "1" "exit status after ^C (try $i)"
+	assert_contains "$(cat "$T/int.log")" "interrupted by signal 2" "message after ^C (try $i)"
+	ls "$H/data/ocb/tmp" | grep -q '^build-' && fail "temp dirs left after ^C: $(ls "$H/data/ocb/tmp")"
+done
+pass "^C at the terminal: one SIGINT, the rootless build cleans up"
+
 # Root: the same recipes on a root store give the same digests.
 "$OCB" import "$T/rootfs.tar" busybox:latest >"$T/root-import"
 assert_eq "$(cat "$T/root-import")" "$(cat "$T/rl-import")" "import digest, root vs rootless"

@@ -2,6 +2,7 @@
  * newuidmap reads them, root neither forks nor changes conventions, and a
  * store records which overlay xattrs its snapshots carry (snapshot.c). */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ static int range_of(const char *dir, const char *text, const char *name, unsigne
 
 	snprintf(p, sizeof(p), "%s/subuid", dir);
 	testutil_write_file(p, text, strlen(text));
-	return rootless_subid_range(p, name, id, start, count, &test_err);
+	return rootless_subid_range(p, name, id, 4242, start, count, &test_err);
 }
 
 static void test_subid_range(void **state)
@@ -58,7 +59,55 @@ static void test_subid_range(void **state)
 	assert_int_equal(range_of(dir, "bobby:100000:65536\n", "bob", 7, &start, &count), 0);
 	assert_int_equal(range_of(dir, "", "bob", 7, &start, &count), 0);
 	snprintf(p, sizeof(p), "%s/missing", dir);
-	assert_int_equal(rootless_subid_range(p, "bob", 7, &start, &count, &test_err), 0);
+	assert_int_equal(rootless_subid_range(p, "bob", 7, 4242, &start, &count, &test_err), 0);
+}
+
+/* Lines newuidmap would refuse are skipped, not half-read: empty fields
+ * (strtok would merge "bob::5:6" into bob:5:6), ids past 32 bits, a range
+ * holding the caller's own id (the kernel refuses overlapping maps). */
+static void test_subid_range_strict(void **state)
+{
+	const char *dir = *state;
+	unsigned long start = 0, count = 0;
+
+	assert_int_equal(range_of(dir, "bob::5:6\n:bob:5:6\nbob:5::6\nbob:5:6:\n", "bob", 7, &start, &count),
+			 0);
+	assert_int_equal(range_of(dir, "bob:4294967290:10\nbob:99999999999999999999:1\nbob:1:4294967295\n",
+				  "bob", 7, &start, &count),
+			 0);
+	assert_int_equal(range_of(dir, "bob:4294967200:95\n", "bob", 7, &start, &count), 1);
+	assert_int_equal(start, 4294967200UL);
+	assert_int_equal(count, 95);
+	/* 4242 is the caller's own id here. */
+	assert_int_equal(range_of(dir, "bob:4000:1000\nbob:4242:1\nbob:300000:9\n", "bob", 7, &start, &count),
+			 1);
+	assert_int_equal(start, 300000);
+	assert_int_equal(count, 9);
+	assert_int_equal(range_of(dir, "bob:4243:10\n", "bob", 7, &start, &count), 1);
+	assert_int_equal(start, 4243);
+}
+
+/* The parent leaves the terminal's ^C and ^\ (sent by the kernel to the
+ * whole foreground process group, the namespace's process included) alone,
+ * and passes a kill() on, and a hangup (sent to the session leader only). */
+static void test_forwards(void **state)
+{
+	siginfo_t si;
+
+	(void)state;
+	memset(&si, 0, sizeof(si));
+	si.si_code = SI_KERNEL;
+	assert_false(rootless_forwards(SIGINT, &si));
+	assert_false(rootless_forwards(SIGQUIT, &si));
+	assert_true(rootless_forwards(SIGHUP, &si));
+	assert_true(rootless_forwards(SIGTERM, &si));
+	si.si_code = SI_USER;
+	assert_true(rootless_forwards(SIGINT, &si));
+	assert_true(rootless_forwards(SIGQUIT, &si));
+	si.si_code = SI_QUEUE;
+	assert_true(rootless_forwards(SIGINT, &si));
+	si.si_code = SI_TKILL;
+	assert_true(rootless_forwards(SIGTERM, &si));
 }
 
 static void test_root_stays(void **state)
@@ -131,13 +180,43 @@ static void test_store_marker_legacy(void **state)
 	assert_string_equal(read_marker(root), "trusted\n");
 }
 
+/* A marker that is not a regular file (a fifo would block the open, a
+ * directory the read) is an error, at once. */
+static void test_store_marker_not_file(void **state)
+{
+	const char *root = *state;
+	struct snapshot_dir sd = {.fd = -1};
+	struct ocb_error err = OCB_ERROR_INIT;
+	char p[4096];
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(p, sizeof(p), "%s/overlay-xattrs", root);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	alarm(10); /* fails the test rather than hanging it */
+	assert_int_equal(snapshot_dir_open(&sd, root, &err), -1);
+	alarm(0);
+	assert_int_equal(err.code, OCB_EENV);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	snapshot_dir_release(&sd);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(mkdir(p, 0700), 0);
+	err = (struct ocb_error)OCB_ERROR_INIT;
+	assert_int_equal(snapshot_dir_open(&sd, root, &err), -1);
+	assert_int_equal(err.code, OCB_EENV);
+	snapshot_dir_release(&sd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_subid_range, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_subid_range_strict, setup, teardown),
+	    cmocka_unit_test(test_forwards),
 	    cmocka_unit_test(test_root_stays),
 	    cmocka_unit_test_setup_teardown(test_store_marker, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_marker_legacy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_marker_not_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
