@@ -45,18 +45,18 @@ static int read_format(int root_fd, char *buf, size_t size, struct ocb_error *er
 	return 0;
 }
 
-/* Write `want` as the store's convention unless another process got there
- * first (then *buf holds theirs). */
+/* Write `want` as the store's convention unless another process or thread
+ * got there first (then *buf holds theirs).  The temp file has a random name:
+ * the platforms of one multi-platform build open the store at once, from
+ * threads of one process. */
 static int write_format(int root_fd, const char *want, char *buf, size_t size, struct ocb_error *err)
 {
-	char tmp[64];
+	char tmp[OCI_TMP_NAME_MAX];
 	int fd, rc;
 
-	snprintf(tmp, sizeof(tmp), ".%s-%ld", FORMAT_FILE, (long)getpid());
-	(void)unlinkat(root_fd, tmp, 0);
-	fd = openat(root_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = oci_tmpfile_at(root_fd, tmp, err);
 	if (fd < 0)
-		return ocb_error_sys(err, "create '%s'", tmp);
+		return ocb_error_wrap(err, "store marker '%s'", FORMAT_FILE);
 	rc = oci_write_all(fd, want, strlen(want)) < 0 || oci_write_all(fd, "\n", 1) < 0 ? -1 : 0;
 	if (close(fd) < 0 || rc < 0) {
 		ocb_error_sys(err, "write '%s'", tmp);

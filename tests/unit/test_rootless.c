@@ -2,6 +2,7 @@
  * newuidmap reads them, root neither forks nor changes conventions, and a
  * store records which overlay xattrs its snapshots carry (snapshot.c). */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -207,6 +208,59 @@ static void test_store_marker_not_file(void **state)
 	snapshot_dir_release(&sd);
 }
 
+/* The platforms of a multi-platform build open a fresh store at once, from
+ * threads of one process: every open succeeds and one marker results (a temp
+ * name made from the pid alone let one thread rename or unlink another's). */
+#define RACE_THREADS 8
+#define RACE_ROUNDS  25
+
+struct race {
+	const char *root;
+	pthread_barrier_t *go;
+	int rc;
+	struct ocb_error err;
+};
+
+static void *race_open(void *arg)
+{
+	struct race *r = arg;
+	struct snapshot_dir sd = {.fd = -1};
+
+	pthread_barrier_wait(r->go);
+	r->rc = snapshot_dir_open(&sd, r->root, &r->err);
+	snapshot_dir_release(&sd);
+	return NULL;
+}
+
+static void test_store_marker_threads(void **state)
+{
+	const char *dir = *state;
+
+	if (geteuid() != 0)
+		skip();
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		struct race r[RACE_THREADS];
+		pthread_t t[RACE_THREADS];
+		pthread_barrier_t go;
+		char root[4096];
+
+		snprintf(root, sizeof(root), "%s/store%d", dir, round);
+		assert_int_equal(mkdir(root, 0700), 0);
+		pthread_barrier_init(&go, NULL, RACE_THREADS);
+		for (int i = 0; i < RACE_THREADS; i++) {
+			r[i] = (struct race){.root = root, .go = &go, .err = OCB_ERROR_INIT};
+			assert_int_equal(pthread_create(&t[i], NULL, race_open, &r[i]), 0);
+		}
+		for (int i = 0; i < RACE_THREADS; i++) {
+			pthread_join(t[i], NULL);
+			if (r[i].rc != 0)
+				fail_msg("round %d, thread %d: %s", round, i, r[i].err.msg);
+		}
+		pthread_barrier_destroy(&go);
+		assert_string_equal(read_marker(root), "trusted\n");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +271,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_store_marker, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_marker_legacy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_marker_not_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_marker_threads, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
