@@ -117,6 +117,11 @@ struct sandbox_config {
 	 * seccomp=unconfined`); see docs/security.md. */
 	bool seccomp_unconfined;
 
+	/* Tests only: enter the root by the chroot fallback (see enter_root in
+	 * sandbox_setup.c) even where pivot_root would work, so that path is
+	 * exercised on machines whose root is not an initramfs. */
+	bool force_chroot;
+
 	/* Output: the callback if set, else output_fd (dup'ed as the step's
 	 * stdout and stderr, e.g. a log file), else /dev/null. */
 	sandbox_output_fn output;

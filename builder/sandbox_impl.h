@@ -71,6 +71,7 @@ struct sandbox_plan {
 	/* In ocb's rootless user namespace (builder/rootless.h): the overlay
 	 * takes `userxattr`; sysfs needs a network namespace of our own. */
 	bool userns;
+	bool force_chroot; /* sandbox_config.force_chroot */
 	const char *hostname;
 	const char *user;
 	const char *cwd;

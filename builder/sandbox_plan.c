@@ -383,6 +383,7 @@ int sandbox_plan_build(const struct sandbox_config *cfg, struct sandbox_plan *pl
 	plan->hostname = cfg->hostname && *cfg->hostname ? cfg->hostname : SANDBOX_DEFAULT_HOSTNAME;
 	plan->user = cfg->user;
 	plan->cwd = cfg->cwd ? cfg->cwd : "/";
+	plan->force_chroot = cfg->force_chroot;
 	if (strlen(plan->hostname) > 64)
 		return ocb_error_set(err, OCB_EINVAL, 0, "hostname '%s' is longer than 64 bytes",
 				     plan->hostname);

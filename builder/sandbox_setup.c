@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -375,19 +377,26 @@ static int run_op(const struct sandbox_plan *plan, const struct sandbox_op *op)
 
 /* pivot_root(".", ".") (runc's trick: no put_old directory needed inside the
  * image), then detach the old root stacked on top.  Where pivot_root is
- * refused (the host root is an initramfs), move the mount and chroot. */
+ * refused (the host root is an initramfs), move the mount and chroot; the
+ * host's tree then stays above the overlay, where a second chroot with the
+ * working directory left outside (then "..") would reach it, so the step
+ * loses CAP_SYS_CHROOT: dropped from the bounding set here, it is gone from
+ * every process the step execs (Docker's set keeps it otherwise). */
 static int enter_root(const struct sandbox_plan *plan)
 {
 	if (chdir(BASE) < 0)
 		return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "chdir into the overlay", SANDBOX_END);
-	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+	if (!plan->force_chroot && syscall(SYS_pivot_root, ".", ".") == 0) {
 		if (umount2(".", MNT_DETACH) < 0)
 			return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "detach the host root",
 					    SANDBOX_END);
-	} else if (errno == EINVAL) {
+	} else if (plan->force_chroot || errno == EINVAL) {
 		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
 			return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "move into the overlay",
 					    SANDBOX_END);
+		if (prctl(PR_CAPBSET_DROP, CAP_SYS_CHROOT, 0, 0, 0) < 0)
+			return sandbox_fail(plan->info_fd, OCB_EFAIL, errno,
+					    "drop CAP_SYS_CHROOT in the chroot fallback", SANDBOX_END);
 	} else {
 		return sandbox_fail(plan->info_fd, OCB_EFAIL, errno, "pivot_root into the overlay",
 				    SANDBOX_END);

@@ -304,6 +304,27 @@ static void test_capabilities_and_masks(void **state)
 	assert_string_equal(s->out, "CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n");
 }
 
+/* The chroot fallback (an initramfs root refuses pivot_root): the step sees
+ * the image as with pivot_root, but without CAP_SYS_CHROOT, the capability
+ * the classic escape (a second chroot, then "..") needs; with pivot_root it
+ * keeps Docker's set, chroot included. */
+static void test_chroot_fallback_drops_sys_chroot(void **state)
+{
+	struct sbx *s = *state;
+	struct sandbox_config cfg;
+	const char *probe = "grep -E '^CapBnd' /proc/self/status; head -n 1 /etc/passwd; "
+			    "busybox chroot / /bin/true 2>/dev/null && echo chroot-ok || echo chroot-refused";
+
+	cfg = sbx_config(s, probe);
+	cfg.force_chroot = true;
+	assert_ok(sandbox_run(&cfg, &s->res, &test_err));
+	assert_int_equal(s->res.exit_code, 0);
+	assert_string_equal(s->out,
+			    "CapBnd:\t00000000a80025fb\nroot:x:0:0:root:/root:/bin/sh\nchroot-refused\n");
+	sbx_sh(s, probe);
+	assert_string_equal(s->out, "CapBnd:\t00000000a80425fb\nroot:x:0:0:root:/root:/bin/sh\nchroot-ok\n");
+}
+
 static void test_cache_mount(void **state)
 {
 	struct sbx *s = *state;
@@ -712,6 +733,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_odd_mount_points_in_image, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_output_fd_and_null, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chroot_fallback_drops_sys_chroot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_capabilities_and_masks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parent_death_kills_sandbox, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_format_error_hints_binfmt, setup, teardown),
