@@ -13,6 +13,7 @@
 
 static const char gzip_magic[] = {0x1f, (char)0x8b};
 static const char zstd_magic[] = {0x28, (char)0xb5, 0x2f, (char)0xfd};
+_Static_assert(sizeof(zstd_magic) == OCI_COMPRESSION_MAGIC_MAX, "the longest magic");
 
 const char *oci_compression_name(enum oci_compression c)
 {
@@ -197,16 +198,20 @@ static int decompressor_fill(struct oci_decompressor *d, size_t want, struct ocb
 	return 0;
 }
 
+enum oci_compression oci_compression_detect(const void *buf, size_t len)
+{
+	if (len >= sizeof(gzip_magic) && !memcmp(buf, gzip_magic, sizeof(gzip_magic)))
+		return OCI_COMPRESSION_GZIP;
+	if (len >= sizeof(zstd_magic) && !memcmp(buf, zstd_magic, sizeof(zstd_magic)))
+		return OCI_COMPRESSION_ZSTD;
+	return OCI_COMPRESSION_NONE;
+}
+
 static int detect_compression(struct oci_decompressor *d, struct ocb_error *err)
 {
-	if (decompressor_fill(d, sizeof(zstd_magic), err) < 0)
+	if (decompressor_fill(d, OCI_COMPRESSION_MAGIC_MAX, err) < 0)
 		return -1;
-	if (d->inlen >= sizeof(gzip_magic) && !memcmp(d->inbuf, gzip_magic, sizeof(gzip_magic)))
-		d->algo = OCI_COMPRESSION_GZIP;
-	else if (d->inlen >= sizeof(zstd_magic) && !memcmp(d->inbuf, zstd_magic, sizeof(zstd_magic)))
-		d->algo = OCI_COMPRESSION_ZSTD;
-	else
-		d->algo = OCI_COMPRESSION_NONE;
+	d->algo = oci_compression_detect(d->inbuf, d->inlen);
 	return 0;
 }
 

@@ -44,6 +44,12 @@ void oci_compressor_free(struct oci_compressor *c);
 
 struct oci_decompressor;
 
+/* The codec a stream's first len bytes announce by their magic (gzip 1f 8b,
+ * zstd 28 b5 2f fd): GZIP, ZSTD, or NONE; what AUTO picks.  Four bytes are
+ * enough to tell. */
+#define OCI_COMPRESSION_MAGIC_MAX 4
+enum oci_compression oci_compression_detect(const void *buf, size_t len);
+
 /* Read compressed bytes from fd.  If hasher is not NULL every compressed byte
  * read is fed to it (so a caller verifies a blob's digest while extracting;
  * read until 0 so the whole blob is hashed).  AUTO reads the first bytes here

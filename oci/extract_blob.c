@@ -92,17 +92,13 @@ static ssize_t blob_borrow(void *opaque, const void **buf, struct ocb_error *err
  * decompressor's AUTO picks it. */
 static enum oci_compression blob_codec(int fd, enum oci_compression c)
 {
-	unsigned char m[4] = {0};
+	unsigned char m[OCI_COMPRESSION_MAGIC_MAX];
 	ssize_t n;
 
 	if (c != OCI_COMPRESSION_AUTO)
 		return c;
 	n = pread(fd, m, sizeof(m), 0);
-	if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
-		return OCI_COMPRESSION_GZIP;
-	if (n == 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
-		return OCI_COMPRESSION_ZSTD;
-	return OCI_COMPRESSION_NONE;
+	return oci_compression_detect(m, n > 0 ? (size_t)n : 0);
 }
 
 /* After a failed extraction: when the blob does not match its digest, that

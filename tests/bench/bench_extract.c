@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "oci/blobstore.h"
+#include "oci/compress.h"
 #include "oci/extract.h"
 #include "benchutil.h"
 #include "oci/banned.h"
@@ -71,20 +72,20 @@ out:
 
 static const char *sniff(int blobs, const char *hex)
 {
-	unsigned char m[4] = {0};
+	unsigned char m[OCI_COMPRESSION_MAGIC_MAX];
 	int fd = openat(blobs, hex, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, m, sizeof(m)) : -1;
 
-	if (fd < 0 || read(fd, m, sizeof(m)) != (ssize_t)sizeof(m)) {
-		if (fd >= 0)
-			close(fd);
+	if (fd >= 0)
+		close(fd);
+	switch (oci_compression_detect(m, n > 0 ? (size_t)n : 0)) {
+	case OCI_COMPRESSION_GZIP:
+		return "gzip";
+	case OCI_COMPRESSION_ZSTD:
+		return "zstd";
+	default:
 		return "none";
 	}
-	close(fd);
-	if (m[0] == 0x1f && m[1] == 0x8b)
-		return "gzip";
-	if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
-		return "zstd";
-	return "none";
 }
 
 static int bench_blob(struct oci_blobstore *bs, int outfd, const char *hex, int runs, struct ocb_error *err)
