@@ -12,6 +12,7 @@
 #include "builder/cache_impl.h"
 #include "builder/cache_transfer.h"
 #include "builder/cli_registry.h"
+#include "builder/private_dir.h"
 #include "builder/progress.h"
 #include "oci/cleanup.h"
 #include "oci/extract.h"
@@ -678,12 +679,8 @@ static int export_to_registry(struct cache_transfer *t, struct build_cache *c, c
 	struct oci_descriptor top = {0};
 	int ret = -1;
 
-	if (asprintf(&dir, "%s/cache-export-XXXXXX", tmp_dir) < 0) {
-		dir = NULL;
-		return nomem(err);
-	}
-	if (!mkdtemp(dir))
-		return ocb_error_sys(err, "mkdtemp '%s'", dir);
+	if (build_private_mkdtemp(tmp_dir, "cache-export", &dir, err) < 0)
+		return -1;
 	if (oci_layout_open(&l, dir, true, err) == 0) {
 		if (write_artifact(t, c, &l, &top, err) == 0 &&
 		    cli_registry_push(&l, &top, &t->to.e.ref, t->tls_verify, err) == 0)
